@@ -70,10 +70,26 @@ CLIENT = "Client"
 CLIENT_PROXY = "Server.ClientProxy"
 SERVER_PROXY = "Server.ServerProxy"
 
-# X-Road 7.8 renamed a few codes instead of just changing their case.
-_SNAKE_EXCEPTIONS = {"OutdatedGlobalConf": "global_conf_outdated", "IOError": "io_error"}
-_CAMEL_FROM_SNAKE_EXCEPTIONS = {v: k for k, v in _SNAKE_EXCEPTIONS.items()}
-_PREFIX_SNAKE = {CLIENT: "client", CLIENT_PROXY: "server.clientproxy", SERVER_PROXY: "server.serverproxy"}
+# X-Road 7.8 renamed a few codes instead of just changing their case
+# (checked against ../shared/xroad/derived/xroad-error-codes.json by the tests).
+_SNAKE_EXCEPTIONS = {
+    "OutdatedGlobalConf": "global_conf_outdated",
+    "IOError": "io_error",
+    "HashChainUnusedInputs": "hashchain_unused_inputs",
+    "TokenReadOnly": "token_readonly",
+}
+# Reading snake_case back also needs the acronyms that capitalising cannot
+# restore, and the nested ``opmonitor`` prefix (Server.ServerProxy.OpMonitor).
+_CAMEL_FROM_SNAKE_EXCEPTIONS = {
+    **{v: k for k, v in _SNAKE_EXCEPTIONS.items()},
+    "hsm_non_operational": "HSMNonOperational",
+    "opmonitor": "OpMonitor",
+}
+_PREFIX_SNAKE = {
+    CLIENT: "client",
+    CLIENT_PROXY: "server.clientproxy",
+    SERVER_PROXY: "server.serverproxy",
+}
 _PREFIX_CAMEL = {v: k for k, v in _PREFIX_SNAKE.items()}
 
 
@@ -97,15 +113,25 @@ def parse_error_type(error_type: str) -> tuple[str, str]:
     both give ``("Server.ServerProxy", "NetworkError")``; nested codes keep their
     tail (``Server.ServerProxy.ServiceFailed.SslAuthenticationFailed``).
     """
-    for camel, snake in ((SERVER_PROXY, _PREFIX_SNAKE[SERVER_PROXY]),
-                         (CLIENT_PROXY, _PREFIX_SNAKE[CLIENT_PROXY]),
-                         (CLIENT, _PREFIX_SNAKE[CLIENT])):
+    for camel, snake in (
+        (SERVER_PROXY, _PREFIX_SNAKE[SERVER_PROXY]),
+        (CLIENT_PROXY, _PREFIX_SNAKE[CLIENT_PROXY]),
+        (CLIENT, _PREFIX_SNAKE[CLIENT]),
+    ):
         if error_type.startswith(camel + "."):
-            return camel, error_type[len(camel) + 1:]
+            return camel, error_type[len(camel) + 1 :]
         if error_type.startswith(snake + "."):
-            tail = error_type[len(snake) + 1:]
-            return camel, ".".join(_camel_case(part) for part in tail.split("."))
+            tail = error_type[len(snake) + 1 :]
+            return camel, _camel_case_dotted(tail)
+    # No known prefix (a bare code, or e.g. ``signer.*``): still normalise the
+    # snake_case spelling, so both spellings of one type compare equal.
+    if error_type == error_type.lower():
+        return CLIENT_PROXY, _camel_case_dotted(error_type)
     return CLIENT_PROXY, error_type
+
+
+def _camel_case_dotted(snake: str) -> str:
+    return ".".join(_camel_case(part) for part in snake.split("."))
 
 
 class GatewayError(Exception):
@@ -114,8 +140,14 @@ class GatewayError(Exception):
     code: ClassVar[str] = "InternalError"
     default_origin: ClassVar[str] = CLIENT_PROXY
 
-    def __init__(self, message: str, *, origin: str | None = None, code: str | None = None,
-                 detail: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        origin: str | None = None,
+        code: str | None = None,
+        detail: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.origin = origin or self.default_origin
@@ -133,8 +165,9 @@ class GatewayError(Exception):
     def snake_type(self) -> str:
         """The X-Road 7.8 spelling, e.g. ``server.serverproxy.access_denied``."""
         parts = self.code.split(".")
-        return ".".join([_PREFIX_SNAKE.get(self.origin, self.origin.lower()),
-                         *(snake_case(p) for p in parts)])
+        return ".".join(
+            [_PREFIX_SNAKE.get(self.origin, self.origin.lower()), *(snake_case(p) for p in parts)]
+        )
 
     @property
     def http_status(self) -> int:

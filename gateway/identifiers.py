@@ -46,7 +46,8 @@ class ClientId:
         parts = text.strip().split("/")
         if len(parts) not in (3, 4):
             raise InvalidClientIdentifierError(
-                f"client identifier {text!r} must be INSTANCE/CLASS/CODE[/SUBSYSTEM]")
+                f"client identifier {text!r} must be INSTANCE/CLASS/CODE[/SUBSYSTEM]"
+            )
         try:
             for part in parts:
                 _check_part(part, "part")
@@ -68,10 +69,12 @@ class ClientId:
 
     def as_json(self) -> dict[str, str]:
         """The shape of X-Road's metaservice JSON (``listClients``)."""
-        out = {"member_class": self.member_class, "member_code": self.member_code,
-               "object_type": self.object_type, "xroad_instance": self.instance}
+        # Key order as in PR-META's C1 example: subsystem_code before object_type.
+        out = {"member_class": self.member_class, "member_code": self.member_code}
         if self.subsystem is not None:
             out["subsystem_code"] = self.subsystem
+        out["object_type"] = self.object_type
+        out["xroad_instance"] = self.instance
         return out
 
 
@@ -87,7 +90,8 @@ class ServiceId:
         parts = text.strip().split("/", 4)
         if len(parts) != 5:
             raise BadRequestError(
-                f"service identifier {text!r} must be INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE")
+                f"service identifier {text!r} must be INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE"
+            )
         for part in parts[:4]:
             _check_part(part, "part")
         _check_part(parts[4], "service code", _SERVICE_CODE)
@@ -107,6 +111,16 @@ class ServiceId:
         return out
 
 
+def _decode_segment(segment: str) -> str:
+    """Percent-decode one path segment; bytes that are not UTF-8 are the caller's fault."""
+    if "%" not in segment:
+        return segment
+    try:
+        return unquote(segment, errors="strict")
+    except UnicodeDecodeError as exc:
+        raise BadRequestError(f"invalid percent-encoding in path segment {segment!r}") from exc
+
+
 def split_service_path(raw_path: str) -> tuple[ServiceId, str]:
     """Split a raw ``/r1/...`` remainder into the service and the backend path.
 
@@ -117,8 +131,9 @@ def split_service_path(raw_path: str) -> tuple[ServiceId, str]:
     segments = raw_path.split("/")
     if len(segments) < 5 or not all(segments[:5]):
         raise BadRequestError(
-            "request path must be /r1/INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE[/path]")
-    decoded = [unquote(seg, errors="strict") if "%" in seg else seg for seg in segments[:5]]
+            "request path must be /r1/INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE[/path]"
+        )
+    decoded = [_decode_segment(seg) for seg in segments[:5]]
     for part in decoded[:4]:
         if "/" in part:
             raise BadRequestError(f"encoded '/' is only allowed in the service code: {part!r}")

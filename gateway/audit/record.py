@@ -1,0 +1,193 @@
+"""One audit record: what the gateway saw of one message of an exchange.
+
+Usage::
+
+    record = AuditRecord(
+        exchange_id="5f1c0e52-3a52-4f57-9a0c-2b8f0f3b1f4e",
+        kind="request",
+        direction="outbound",
+        time=AuditRecord.now(),
+        client="DE/GOV/05974028/gewerbeamt",
+        service="EE/GOV/70000310/ariregister/detailandmed_v2",
+        method="GET",
+        path="/companies/12345678",
+        digest="sha-256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU",
+    )
+    data = record.canonical()          # the bytes that are hashed into the chain
+    assert AuditRecord.from_canonical(data) == record
+
+The canonical form is the contract with outside verifiers; ``docs/audit-log.md``
+spells out its rules so that anyone can rebuild it without this code.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import orjson
+
+__all__ = ["FIELD_NAMES", "AuditRecord", "check_fields"]
+
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+_KINDS = frozenset({"request", "response"})
+_DIRECTIONS = frozenset({"outbound", "inbound"})
+_STR = (str,)
+_OPT_STR = (str, type(None))
+_OPT_INT = (int, type(None))
+_OPT_NUM = (float, int, type(None))
+_NUMBERS = (float, int)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One message of an exchange, as recorded by one gateway."""
+
+    exchange_id: str
+    kind: Literal["request", "response"]
+    direction: Literal["outbound", "inbound"]
+    time: str
+    client: str
+    service: str
+    method: str
+    path: str
+    digest: str
+    signature: str | None = None
+    nonce: str | None = None
+    peer: str | None = None
+    status: int | None = None
+    error_type: str | None = None
+    duration_ms: float | None = None
+
+    def canonical(self) -> bytes:
+        """Compact JSON of every field, keys sorted, ``None`` kept as ``null``."""
+        # A dict, not the dataclass: orjson writes dataclasses in field order
+        # and ignores OPT_SORT_KEYS for them.
+        return orjson.dumps(
+            {
+                "client": self.client,
+                "digest": self.digest,
+                "direction": self.direction,
+                "duration_ms": self.duration_ms,
+                "error_type": self.error_type,
+                "exchange_id": self.exchange_id,
+                "kind": self.kind,
+                "method": self.method,
+                "nonce": self.nonce,
+                "path": self.path,
+                "peer": self.peer,
+                "service": self.service,
+                "signature": self.signature,
+                "status": self.status,
+                "time": self.time,
+            },
+            option=orjson.OPT_SORT_KEYS,
+        )
+
+    @staticmethod
+    def now() -> str:
+        """The current UTC time as ``2026-11-28T02:05:11.123456Z``."""
+        return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    @classmethod
+    def from_canonical(cls, data: bytes) -> AuditRecord:
+        """Rebuild a record from its canonical bytes; ``ValueError`` if they are not one."""
+        try:
+            parsed = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise ValueError(f"not JSON: {exc}") from exc
+        check_fields(parsed)
+        return cls(**parsed)
+
+    def problem(self) -> str | None:
+        """Why this record cannot be stored as it is, or ``None`` when it can."""
+        return _problem(self)
+
+
+FIELD_NAMES: frozenset[str] = frozenset(f.name for f in fields(AuditRecord))
+
+# Exact types on purpose: a bool is not a status and a UUID object is not an id.
+_FIELD_TYPES: tuple[tuple[str, tuple[type, ...]], ...] = (
+    ("exchange_id", _STR),
+    ("kind", _STR),
+    ("direction", _STR),
+    ("time", _STR),
+    ("client", _STR),
+    ("service", _STR),
+    ("method", _STR),
+    ("path", _STR),
+    ("digest", _STR),
+    ("signature", _OPT_STR),
+    ("nonce", _OPT_STR),
+    ("peer", _OPT_STR),
+    ("status", _OPT_INT),
+    ("error_type", _OPT_STR),
+    ("duration_ms", _OPT_NUM),
+)
+
+
+def _problem(r: Any) -> str | None:
+    # Typed Any: the checks guard against callers that ignored the annotations.
+    # Unrolled because it runs for every record; a loop over _FIELD_TYPES is 4x slower.
+    if not (
+        type(r.exchange_id) is str
+        and type(r.kind) is str
+        and type(r.direction) is str
+        and type(r.time) is str
+        and type(r.client) is str
+        and type(r.service) is str
+        and type(r.method) is str
+        and type(r.path) is str
+        and type(r.digest) is str
+        and (r.signature is None or type(r.signature) is str)
+        and (r.nonce is None or type(r.nonce) is str)
+        and (r.peer is None or type(r.peer) is str)
+        and (r.status is None or type(r.status) is int)
+        and (r.error_type is None or type(r.error_type) is str)
+        and (r.duration_ms is None or type(r.duration_ms) in _NUMBERS)
+    ):
+        return _type_problem(r)
+    return _value_problem(r.kind, r.direction, r.time, r.duration_ms)
+
+
+def _type_problem(record: AuditRecord) -> str:
+    for name, types in _FIELD_TYPES:
+        value = getattr(record, name)
+        if type(value) not in types:
+            return f"field {name!r} has type {type(value).__name__}"
+    raise AssertionError("no field has a wrong type")  # pragma: no cover
+
+
+def _value_problem(kind: str, direction: str, time: str, duration: float | None) -> str | None:
+    if kind not in _KINDS:
+        return f"kind {kind!r} is not request or response"
+    if direction not in _DIRECTIONS:
+        return f"direction {direction!r} is not outbound or inbound"
+    # A fixed-width time is what makes string order equal time order in the index.
+    if not _TIME.fullmatch(time):
+        return f"time {time!r} is not RFC 3339 UTC with microseconds"
+    if duration is not None and not math.isfinite(duration):
+        return "duration_ms is not a finite number"  # JSON has no NaN; orjson writes null
+    return None
+
+
+def check_fields(parsed: Any) -> None:
+    """Raise ``ValueError`` unless ``parsed`` (decoded JSON) has exactly a record's fields."""
+    if not isinstance(parsed, Mapping):
+        raise ValueError("record is not a JSON object")
+    if parsed.keys() != FIELD_NAMES:
+        missing = sorted(FIELD_NAMES - parsed.keys())
+        extra = sorted(parsed.keys() - FIELD_NAMES)
+        raise ValueError(f"record fields differ: missing {missing}, unexpected {extra}")
+    for name, types in _FIELD_TYPES:
+        if type(parsed[name]) not in types:
+            raise ValueError(f"field {name!r} has type {type(parsed[name]).__name__}")
+    problem = _value_problem(
+        parsed["kind"], parsed["direction"], parsed["time"], parsed["duration_ms"]
+    )
+    if problem is not None:
+        raise ValueError(problem)

@@ -1,0 +1,185 @@
+"""Lay out a three-member demo federation: CA, keys, directory, one config per gateway.
+
+Usage::
+
+    fed = build_federation(state_dir)        # sockets bound, files written
+    fed.members["DE"].config                  # path of DE's gateway TOML
+
+Everything is generated on the spot in the state directory; nothing comes from
+outside the installed package. The private keys written here are throwaway
+demo keys (DESIGN.md, "Keys").
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gateway._crypto import fingerprint, kid
+from gateway.app import bind
+from gateway.directory import sign_directory
+from gateway.directory_cli import build_directory
+from gateway.pki import CertificateAuthority, Usage
+
+__all__ = ["DemoMember", "Federation", "build_federation"]
+
+HOST = "127.0.0.1"
+INSTANCE_NAME = "xgw-demo"
+
+
+@dataclass
+class DemoMember:
+    key: str                      # DE, EE, NL
+    id: str                       # X-Road member id
+    name: str
+    client_subsystem: str         # the one local client system the demo uses
+    subsystems: list[tuple[str, str]]
+    services: list[dict[str, Any]]
+    dir: Path = Path()
+    peer_sock: socket.socket | None = None
+    client_sock: socket.socket | None = None
+    backend_sock: socket.socket | None = None
+    relay_sock: socket.socket | None = None   # a TLS-terminating load balancer in front
+    config: Path = Path()
+    client_cert: Path = Path()
+    client_key: Path = Path()
+
+    @property
+    def peer_port(self) -> int:
+        assert self.peer_sock is not None
+        return int(self.peer_sock.getsockname()[1])
+
+    @property
+    def client_port(self) -> int:
+        assert self.client_sock is not None
+        return int(self.client_sock.getsockname()[1])
+
+    @property
+    def gateway_url(self) -> str:
+        """What the directory lists: the load balancer where there is one."""
+        sock = self.relay_sock or self.peer_sock
+        assert sock is not None
+        return f"https://{HOST}:{sock.getsockname()[1]}"
+
+
+@dataclass
+class Federation:
+    state_dir: Path
+    ca_cert: Path
+    operator_cert: Path
+    directory: Path
+    members: dict[str, DemoMember] = field(default_factory=dict)
+
+
+def _members() -> list[DemoMember]:
+    de = DemoMember(
+        "DE", "DE/GOV/05974028", "Stadt Musterstadt (NRW)", "DE/GOV/05974028/gewerbeamt",
+        [("gewerbeamt", "Gewerbeamt"), ("meldeamt", "Bürgeramt / Melderegister")],
+        [{"subsystem": "meldeamt", "code": "personen", "type": "REST", "format": "opaque",
+          "endpoints": [{"method": "POST", "path": "/personen"}]}])
+    ee = DemoMember(
+        "EE", "EE/GOV/70000310", "Registrite ja Infosüsteemide Keskus",
+        "EE/GOV/70000310/klient", [("ariregister", "Äriregister"), ("klient", "RIK klient")],
+        [{"subsystem": "ariregister", "code": "ettevotted", "type": "REST", "format": "opaque",
+          "endpoints": [{"method": "GET", "path": "/ettevotted/*"},
+                        {"method": "POST", "path": "/ettevotted/otsing"}]}])
+    nl = DemoMember(
+        "NL", "NL/GOV/0363", "Gemeente Amsterdam", "NL/GOV/0363/brp-bevragen",
+        [("brp-bevragen", "BRP bevragen")], [])
+    return [de, ee, nl]
+
+
+# Who may call what: deny by default, these grants only.
+_ACCESS = [
+    {"client": "DE/GOV/05974028/gewerbeamt",
+     "service": "EE/GOV/70000310/ariregister/ettevotted"},
+    {"client": "NL/GOV/0363/brp-bevragen", "service": "DE/GOV/05974028/meldeamt/personen",
+     "endpoints": [{"method": "POST", "path": "/personen"}]},
+]
+
+
+def build_federation(state_dir: Path) -> Federation:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    ca = CertificateAuthority.create("xgw demo federation CA")
+    ca_cert, _ = ca.write(state_dir / "ca")
+    operator = ca.issue("xgw demo federation operator", usage=Usage.SIGNING)
+    operator_cert, operator_key = operator.write(state_dir / "operator")
+    federation = Federation(state_dir, ca_cert, operator_cert, state_dir / "directory.jws")
+    for member in _members():
+        member.dir = state_dir / member.key.lower()
+        member.peer_sock, member.client_sock = bind(HOST, 0), bind(HOST, 0)
+        member.backend_sock = bind(HOST, 0)
+        if member.key == "EE":
+            member.relay_sock = bind(HOST, 0)
+        federation.members[member.key] = member
+    spec_members = [_issue_member(ca, m) for m in federation.members.values()]
+    spec = {"instance": INSTANCE_NAME, "cas": [ca_cert.name], "members": spec_members,
+            "access": _ACCESS, "revoked": []}
+    (state_dir / "directory-spec.json").write_text(json.dumps(spec, indent=2))
+    document = build_directory(spec, state_dir, valid_hours=24.0, sequence=1)
+    (state_dir / "directory.json").write_text(json.dumps(document, indent=2))
+    federation.directory.write_text(sign_directory(document, operator.key, operator.cert))
+    for member in federation.members.values():
+        _write_config(federation, member)
+    del operator_key  # the operator's key stays in the state dir only
+    return federation
+
+
+def _issue_member(ca: CertificateAuthority, member: DemoMember) -> dict[str, Any]:
+    tls_cert, _ = ca.issue(member.id, usage=Usage.TLS, hosts=[HOST, "localhost"]).write(
+        member.dir / "tls")
+    sign_cert, _ = ca.issue(member.id, usage=Usage.SIGNING).write(member.dir / "sign")
+    member.client_cert, member.client_key = ca.issue(
+        member.client_subsystem, usage=Usage.CLIENT).write(member.dir / "client")
+    if member.relay_sock is not None:
+        ca.issue(f"{member.id} load balancer", usage=Usage.TLS,
+                 hosts=[HOST, "localhost"]).write(member.dir / "relay")
+    return {
+        "id": member.id, "name": member.name, "gateway_url": member.gateway_url,
+        "tls_certificates": [str(tls_cert.relative_to(member.dir.parent))],
+        "signing_certificates": [str(sign_cert.relative_to(member.dir.parent))],
+        "subsystems": [{"code": c, "name": n} for c, n in member.subsystems],
+        "services": member.services,
+    }
+
+
+def relay_fingerprint(member: DemoMember) -> str:
+    from gateway._crypto import load_certificate
+
+    return fingerprint(load_certificate(member.dir / "relay.pem"))
+
+
+def _write_config(federation: Federation, member: DemoMember) -> None:
+    assert member.backend_sock is not None
+    backend = f"http://{HOST}:{member.backend_sock.getsockname()[1]}"
+    lines = [
+        "# Generated by `xgw demo`: one gateway of the demo federation.",
+        "[member]", f'id = "{member.id}"', f'name = "{member.name}"', "",
+        "[listen]", f'peer = "{HOST}:{member.peer_port}"',
+        f'client = "{HOST}:{member.client_port}"', "client_tls = true", "",
+        "[tls]", 'certificate = "tls.pem"', 'key = "tls.key"', "",
+        "[signing]", 'certificate = "sign.pem"', 'key = "sign.key"', "",
+        "[directory]", f'source = "{federation.directory}"',
+        f'trust_anchor = "{federation.operator_cert}"', "refresh_interval = 30", "",
+        "[data]", 'dir = "data"', "",
+        "[security]", f'client_ca = "{federation.ca_cert}"', "replay_window = 300",
+        "max_body_bytes = 1048576",
+    ]
+    if member.relay_sock is not None:
+        lines.append(f'trusted_proxies = ["{relay_fingerprint(member)}"]')
+    lines += ["", "[[clients]]", f'subsystem = "{member.client_subsystem}"',
+              'certificate = "client.pem"']
+    for service in member.services:
+        lines += ["", "[[services]]", f'subsystem = "{service["subsystem"]}"',
+                  f'code = "{service["code"]}"', f'backend = "{backend}"']
+    member.config = member.dir / "config.toml"
+    member.config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def signing_kid(path: Path) -> str:
+    from gateway._crypto import load_certificate
+
+    return kid(load_certificate(path))

@@ -1,0 +1,799 @@
+"""The federation directory: members, their gateways and certificates, services, access rights.
+
+Usage::
+
+    token = sign_directory(doc, operator_key, operator_cert)     # the federation operator
+    directory = verify_directory(token, [operator_cert])         # every gateway
+    directory.is_allowed(ClientId.parse("EE/GOV/70000310/ariregister"),
+                         ServiceId.parse("DE/GOV/05974028/gewerbeamt/gewerbeanzeige"),
+                         "GET", "/meldungen/42")
+
+    manager = DirectoryManager("https://operator.example/directory.jws", [operator_cert])
+    await manager.start()               # never raises; logs why a directory was refused
+    directory = manager.current()       # DirectoryError (OutdatedGlobalConf) when none is valid
+
+The document is JSON (``schemas/directory.v1.json``, docs/directory.md) signed by the
+federation operator as a compact JWS. A gateway holds the operator's certificate as its
+trust anchor, refreshes the directory periodically, never goes back to a lower
+``sequence`` and refuses to work once the directory it holds has expired, like X-Road's
+global configuration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from ssl import SSLContext
+from types import TracebackType
+from typing import Any, TypeVar
+
+import aiohttp
+import jwt
+import orjson
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+from jwt import exceptions as jwt_errors
+
+from gateway._crypto import (
+    PrivateKey,
+    PublicKey,
+    fingerprint,
+    jws_algorithm,
+    kid,
+    load_certificates,
+)
+from gateway.access import AccessRule
+from gateway.errors import CertValidationError, ConfigError, DirectoryError, GatewayError
+from gateway.identifiers import ClientId, ServiceId
+
+__all__ = [
+    "CLOCK_SKEW",
+    "FORMAT",
+    "JWS_TYPE",
+    "Directory",
+    "DirectoryManager",
+    "Endpoint",
+    "Member",
+    "Service",
+    "directory_schema",
+    "format_timestamp",
+    "inspect_token",
+    "load_directory_token",
+    "sign_directory",
+    "validate_document",
+    "verify_directory",
+]
+
+_logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+FORMAT = "xgw-directory/1"
+JWS_TYPE = "xgw-directory+jws"
+# Tolerated lead of the operator's clock over ours for "issued"; expiry is never stretched.
+CLOCK_SKEW = timedelta(minutes=5)
+FETCH_TIMEOUT = 30.0
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+_SCHEMA_RESOURCE = "schemas/directory.v1.json"
+_ALGORITHMS = ("ES256", "RS256", "EdDSA")
+_PUBLIC_KEY_TYPES = (ec.EllipticCurvePublicKey, rsa.RSAPublicKey, ed25519.Ed25519PublicKey)
+_MESSAGE_LIMIT = 300
+_QUOTE_LIMIT = 64
+# Verification needs nothing but the three algorithms xgw keys sign with.
+_JWS = jwt.PyJWS(algorithms=list(_ALGORITHMS), options={"enforce_minimum_key_length": True})
+
+# ---------------------------------------------------------------------------- model
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """A REST endpoint: an HTTP method (or ``*``) and a path pattern (gateway.access)."""
+
+    method: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    id: ServiceId
+    type: str  # "REST" or "SOAP"
+    format: str  # connector name, or "opaque"
+    endpoints: tuple[Endpoint, ...]
+    openapi: str | None
+
+
+@dataclass(frozen=True)
+class Member:
+    id: ClientId
+    name: str
+    gateway_url: str
+    tls_fingerprints: frozenset[str]  # hex SHA-256 of each TLS certificate's DER
+    tls_certificates: tuple[x509.Certificate, ...]
+    signing_certificates: tuple[x509.Certificate, ...]
+    subsystems: tuple[tuple[str, str], ...]  # (code, name)
+    services: tuple[Service, ...]
+
+
+def format_timestamp(value: datetime) -> str:
+    """``2026-11-28T02:00:00Z``: the directory's spelling of a UTC time."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# ---------------------------------------------------------------------------- schema
+
+
+@functools.cache
+def directory_schema() -> dict[str, Any]:
+    """The packaged JSON Schema (Draft 2020-12) of ``xgw-directory/1``."""
+    text = resources.files("gateway").joinpath(_SCHEMA_RESOURCE).read_bytes()
+    schema: dict[str, Any] = orjson.loads(text)
+    return schema
+
+
+@functools.cache
+def _validator() -> Draft202012Validator:
+    schema = directory_schema()
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def _json_path(parts: Iterable[str | int]) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out or "(document)"
+
+
+def _schema_message(error: ValidationError) -> str:
+    # The message quotes the offending value, which may be a whole PEM certificate:
+    # shorten the quote, keep the explanation.
+    text = error.message
+    quoted = repr(error.instance)
+    if len(quoted) > _QUOTE_LIMIT:
+        text = text.replace(quoted, quoted[: _QUOTE_LIMIT - 4] + "...'")
+    return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 3] + "..."
+
+
+def validate_document(doc: object) -> None:
+    """Check ``doc`` against the schema; DirectoryError("schema: <json path>: <problem>")."""
+    error = best_match(_validator().iter_errors(doc))
+    if error is not None:
+        path = _json_path(error.absolute_path)
+        raise DirectoryError(f"schema: {path}: {_schema_message(error)}")
+
+
+# ---------------------------------------------------------------------------- building
+
+
+def _timestamp(path: str, text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text).astimezone(UTC)
+    except ValueError as exc:
+        raise DirectoryError(f"{path}: {text!r} is not a valid date and time") from exc
+
+
+def _certificate(path: str, pem: str) -> x509.Certificate:
+    try:
+        certs = load_certificates(pem)
+    except CertValidationError as exc:
+        raise DirectoryError(f"{path}: {exc.message}") from exc
+    if len(certs) != 1:
+        raise DirectoryError(f"{path}: holds {len(certs)} certificates, expected one")
+    return certs[0]
+
+
+def _certificates(path: str, pems: Sequence[str]) -> tuple[x509.Certificate, ...]:
+    return tuple(_certificate(f"{path}[{i}]", pem) for i, pem in enumerate(pems))
+
+
+def _identifier(path: str, parse: Callable[[str], _T], text: str) -> _T:
+    try:
+        return parse(text)
+    except GatewayError as exc:
+        raise DirectoryError(f"{path}: {exc.message}") from exc
+
+
+def _endpoints(entries: Sequence[Mapping[str, str]]) -> tuple[Endpoint, ...]:
+    return tuple(Endpoint(entry["method"], entry["path"]) for entry in entries)
+
+
+def _rule(path: str, endpoints: tuple[Endpoint, ...]) -> AccessRule:
+    try:
+        return AccessRule.of((e.method, e.path) for e in endpoints)
+    except ValueError as exc:
+        raise DirectoryError(f"{path}: {exc}") from exc
+
+
+def _unique(path: str, what: str, values: Iterable[object]) -> None:
+    seen: set[object] = set()
+    for value in values:
+        if value in seen:
+            raise DirectoryError(f"{path}: {what} {value} is listed twice")
+        seen.add(value)
+
+
+def _service(path: str, member: ClientId, entry: Mapping[str, Any], codes: set[str]) -> Service:
+    if entry["subsystem"] not in codes:
+        raise DirectoryError(
+            f"{path}.subsystem: {entry['subsystem']!r} is not a subsystem of {member}"
+        )
+    provider = ClientId(
+        member.instance, member.member_class, member.member_code, entry["subsystem"]
+    )
+    endpoints = _endpoints(entry.get("endpoints", []))
+    _rule(f"{path}.endpoints", endpoints)  # malformed patterns fail here, with their path
+    return Service(
+        ServiceId(provider, entry["code"]),
+        entry["type"],
+        entry.get("format", "opaque"),
+        endpoints,
+        entry.get("openapi"),
+    )
+
+
+def _member(path: str, entry: Mapping[str, Any]) -> Member:
+    member_id = _identifier(f"{path}.id", ClientId.parse, entry["id"])
+    subsystems = tuple((s["code"], s["name"]) for s in entry.get("subsystems", []))
+    _unique(f"{path}.subsystems", "subsystem", (code for code, _ in subsystems))
+    codes = {code for code, _ in subsystems}
+    services = tuple(
+        _service(f"{path}.services[{i}]", member_id, s, codes)
+        for i, s in enumerate(entry.get("services", []))
+    )
+    _unique(f"{path}.services", "service", (s.id for s in services))
+    tls = _certificates(f"{path}.tls_certificates", entry["tls_certificates"])
+    signing = _certificates(f"{path}.signing_certificates", entry["signing_certificates"])
+    return Member(
+        member_id,
+        entry["name"],
+        entry["gateway_url"],
+        frozenset(fingerprint(c) for c in tls),
+        tls,
+        signing,
+        subsystems,
+        services,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Indexes:
+    members: dict[ClientId, Member]
+    services: dict[ServiceId, Service]
+    services_of: dict[ClientId, tuple[Service, ...]]
+    by_tls_fingerprint: dict[str, Member]
+    by_kid: dict[str, tuple[Member, x509.Certificate]]
+
+
+def _index(members: Sequence[Member]) -> _Indexes:
+    _unique("members", "member", (m.id for m in members))
+    services = {s.id: s for m in members for s in m.services}
+    services_of: dict[ClientId, tuple[Service, ...]] = {}
+    for service in services.values():
+        services_of[service.id.provider] = (*services_of.get(service.id.provider, ()), service)
+    by_fp: dict[str, Member] = {}
+    by_kid: dict[str, tuple[Member, x509.Certificate]] = {}
+    for i, member in enumerate(members):
+        for fp in member.tls_fingerprints:
+            # One certificate for two members would let one act as the other.
+            if by_fp.setdefault(fp, member) is not member:
+                raise DirectoryError(
+                    f"members[{i}].tls_certificates: {fp} is listed for {by_fp[fp].id} too"
+                )
+        for cert in member.signing_certificates:
+            if by_kid.setdefault(kid(cert), (member, cert))[0] is not member:
+                raise DirectoryError(
+                    f"members[{i}].signing_certificates: kid {kid(cert)} "
+                    f"is listed for {by_kid[kid(cert)][0].id} too"
+                )
+    return _Indexes({m.id: m for m in members}, services, services_of, by_fp, by_kid)
+
+
+def _access(
+    entries: Sequence[Mapping[str, Any]], services: Mapping[ServiceId, Service]
+) -> dict[tuple[ClientId, ServiceId], AccessRule]:
+    index: dict[tuple[ClientId, ServiceId], AccessRule] = {}
+    for i, entry in enumerate(entries):
+        path = f"access[{i}]"
+        client = _identifier(f"{path}.client", ClientId.parse, entry["client"])
+        service_id = _identifier(f"{path}.service", ServiceId.parse, entry["service"])
+        service = services.get(service_id)
+        if service is None:
+            raise DirectoryError(f"{path}.service: {service_id} is not a service of any member")
+        granted = _endpoints(entry.get("endpoints", []))
+        # A grant without endpoints inherits the service's (none there either: any endpoint).
+        rule = _rule(f"{path}.endpoints", granted or service.endpoints)
+        key = (client, service_id)
+        index[key] = index[key].merge(rule) if key in index else rule
+    return index
+
+
+# ---------------------------------------------------------------------------- directory
+
+
+class Directory:
+    """One verified publication of the directory, indexed for the lookups of every exchange.
+
+    Build it with :meth:`from_json` (or :func:`verify_directory` for a signed token);
+    it does not change afterwards.
+    """
+
+    __slots__ = (
+        "_access",
+        "_cas",
+        "_indexes",
+        "_members",
+        "_revoked",
+        "expires",
+        "instance",
+        "issued",
+        "raw",
+        "sequence",
+        "token",
+    )
+
+    def __init__(self, raw: dict[str, Any], token: str) -> None:
+        # Callers use from_json: it validates ``raw`` against the schema first.
+        self.raw = raw
+        self.token = token
+        self.instance: str = raw["instance"]
+        self.sequence: int = raw["sequence"]
+        self.issued = _timestamp("issued", raw["issued"])
+        self.expires = _timestamp("expires", raw["expires"])
+        if self.expires <= self.issued:
+            raise DirectoryError(f"expires: {raw['expires']} is not after issued {raw['issued']}")
+        self._cas = _certificates("cas", raw["cas"])
+        self._members = tuple(_member(f"members[{i}]", m) for i, m in enumerate(raw["members"]))
+        self._indexes = _index(self._members)
+        self._access = _access(raw.get("access", []), self._indexes.services)
+        self._revoked = {
+            int(entry["serial"], 16): entry.get("reason", "unspecified")
+            for entry in raw.get("revoked", [])
+        }
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any], *, token: str = "") -> Directory:
+        """Validate ``doc`` (schema, then cross-references) and index it; DirectoryError."""
+        validate_document(doc)
+        return cls(doc, token)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Directory {self.instance} sequence {self.sequence} "
+            f"expires {format_timestamp(self.expires)}>"
+        )
+
+    # -- lookups ------------------------------------------------------------
+
+    @property
+    def ca_certificates(self) -> tuple[x509.Certificate, ...]:
+        return self._cas
+
+    @property
+    def members(self) -> tuple[Member, ...]:
+        return self._members
+
+    def member(self, member: ClientId) -> Member | None:
+        """The member, whether ``member`` names it or one of its subsystems."""
+        return self._indexes.members.get(member.member)
+
+    def service(self, service: ServiceId) -> Service | None:
+        return self._indexes.services.get(service)
+
+    def services_of(self, provider: ClientId) -> tuple[Service, ...]:
+        """The services of a subsystem (a member-level id has none)."""
+        return self._indexes.services_of.get(provider, ())
+
+    def member_by_tls_fingerprint(self, fp_hex: str) -> Member | None:
+        """Accepts ``ab12...`` as well as ``AB:12:...``."""
+        return self._indexes.by_tls_fingerprint.get(fp_hex.replace(":", "").lower())
+
+    def signing_key(self, kid: str) -> tuple[Member, x509.Certificate] | None:
+        return self._indexes.by_kid.get(kid)
+
+    def clients(self) -> list[tuple[ClientId, str]]:
+        """Every member and subsystem with its name, in document order (``listClients``)."""
+        out: list[tuple[ClientId, str]] = []
+        for m in self._members:
+            out.append((m.id, m.name))
+            out.extend(
+                (ClientId(m.id.instance, m.id.member_class, m.id.member_code, code), name)
+                for code, name in m.subsystems
+            )
+        return out
+
+    # -- certificates -------------------------------------------------------
+
+    def is_revoked(self, cert: x509.Certificate) -> bool:
+        return cert.serial_number in self._revoked
+
+    def check_certificate(self, cert: x509.Certificate, now: datetime) -> None:
+        """CertValidationError when ``cert`` is revoked, expired or not yet valid."""
+        subject = cert.subject.rfc4514_string()
+        serial = format(cert.serial_number, "x")
+        reason = self._revoked.get(cert.serial_number)
+        if reason is not None:
+            raise CertValidationError(
+                f"certificate {subject} (serial {serial}) is revoked ({reason})"
+            )
+        if now < cert.not_valid_before_utc:
+            raise CertValidationError(
+                f"certificate {subject} (serial {serial}) is not valid "
+                f"before {format_timestamp(cert.not_valid_before_utc)}"
+            )
+        if now >= cert.not_valid_after_utc:
+            raise CertValidationError(
+                f"certificate {subject} (serial {serial}) expired at "
+                f"{format_timestamp(cert.not_valid_after_utc)}"
+            )
+
+    # -- access rights ------------------------------------------------------
+
+    def is_allowed(self, client: ClientId, service: ServiceId, method: str, path: str) -> bool:
+        """Deny by default: only a subsystem with a grant covering ``method`` and ``path``."""
+        if client.subsystem is None:
+            return False
+        rule = self._access.get((client, service))
+        return rule is not None and rule.allows(method, path)
+
+    def allowed_endpoints(self, client: ClientId, service: ServiceId) -> tuple[Endpoint, ...]:
+        """What ``client`` may call on ``service``; ``(*, /**)`` when that is everything."""
+        rule = self._access.get((client, service)) if client.subsystem else None
+        if rule is None:
+            return ()
+        if rule.unrestricted:
+            return (Endpoint("*", "/**"),)
+        return tuple(Endpoint(e.method, e.path) for e in rule.endpoints)
+
+    # -- freshness ----------------------------------------------------------
+
+    def check_fresh(self, now: datetime) -> None:
+        """DirectoryError past ``expires``, or before ``issued`` by more than CLOCK_SKEW."""
+        if now >= self.expires:
+            raise DirectoryError(
+                f"directory sequence {self.sequence} expired at {format_timestamp(self.expires)}"
+            )
+        if now + CLOCK_SKEW < self.issued:
+            raise DirectoryError(
+                f"directory sequence {self.sequence} is not valid before "
+                f"{format_timestamp(self.issued)} (check the clock)"
+            )
+
+
+# ---------------------------------------------------------------------------- signing
+
+
+def sign_directory(doc: dict[str, Any], key: PrivateKey, cert: x509.Certificate) -> str:
+    """A compact JWS over ``doc`` (sorted-key JSON), ``kid`` and ``typ`` in the header.
+
+    Refuses a document no gateway would accept (DirectoryError) and a key that does not
+    belong to ``cert`` (ConfigError): both would only surface later, on every gateway.
+    """
+    Directory.from_json(doc)
+    algorithm = jws_algorithm(key)
+    payload = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+    token = _JWS.encode(
+        payload, key, algorithm=algorithm, headers={"kid": kid(cert), "typ": JWS_TYPE}
+    )
+    try:
+        _JWS.decode_complete(token, _public_key(cert), algorithms=[algorithm])
+    except (jwt_errors.PyJWTError, DirectoryError) as exc:
+        raise ConfigError(
+            "key",
+            f"the private key does not belong to the certificate {cert.subject.rfc4514_string()}",
+        ) from exc
+    return token
+
+
+def _public_key(cert: x509.Certificate) -> PublicKey:
+    key = cert.public_key()
+    if not isinstance(key, _PUBLIC_KEY_TYPES):
+        raise DirectoryError(
+            f"certificate {cert.subject.rfc4514_string()}: unsupported key "
+            f"type {type(key).__name__}"
+        )
+    return key
+
+
+def inspect_token(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Header and document of a token WITHOUT checking the signature: for display only."""
+    try:
+        decoded = _JWS.decode_complete(token.strip(), options={"verify_signature": False})
+        doc = orjson.loads(decoded["payload"])
+    except (jwt_errors.PyJWTError, orjson.JSONDecodeError) as exc:
+        raise DirectoryError(f"malformed directory JWS: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise DirectoryError("malformed directory JWS: the payload is not a JSON object")
+    return decoded["header"], doc
+
+
+def _unverified_header(token: str) -> dict[str, Any]:
+    try:
+        header = _JWS.get_unverified_header(token)
+    except jwt_errors.PyJWTError as exc:
+        raise DirectoryError(f"malformed directory JWS: {exc}") from exc
+    if header.get("typ") != JWS_TYPE:
+        raise DirectoryError(
+            f"not a directory JWS: typ {header.get('typ')!r}, expected {JWS_TYPE!r}"
+        )
+    if "crit" in header or "b64" in header:
+        raise DirectoryError("malformed directory JWS: unsupported 'crit' or 'b64' header")
+    if not isinstance(header.get("kid"), str):
+        raise DirectoryError("malformed directory JWS: no 'kid' in the header")
+    return header
+
+
+def _anchor(
+    header: Mapping[str, Any], anchors: Sequence[x509.Certificate], now: datetime
+) -> tuple[x509.Certificate, PublicKey]:
+    by_kid = {kid(cert): cert for cert in anchors}
+    cert = by_kid.get(header["kid"])
+    if cert is None:
+        raise DirectoryError(
+            f"signed by an unknown key (kid {header['kid']}); trust anchors: "
+            f"{', '.join(by_kid) or 'none configured'}"
+        )
+    subject = cert.subject.rfc4514_string()
+    if not cert.not_valid_before_utc <= now < cert.not_valid_after_utc:
+        raise DirectoryError(
+            f"trust anchor {subject} is valid only from "
+            f"{format_timestamp(cert.not_valid_before_utc)} to "
+            f"{format_timestamp(cert.not_valid_after_utc)}"
+        )
+    key = _public_key(cert)
+    if header.get("alg") != jws_algorithm(key):
+        # Never let the token choose how its own signature is checked.
+        raise DirectoryError(
+            f"alg {header.get('alg')!r} does not fit the trust anchor "
+            f"{subject} ({jws_algorithm(key)})"
+        )
+    return cert, key
+
+
+def verify_directory(
+    token: str, trust_anchors: Sequence[x509.Certificate], *, now: datetime | None = None
+) -> Directory:
+    """Check signature (by a trust anchor, matched by kid), schema and freshness.
+
+    Every failure is a DirectoryError whose message is the reason: "bad signature ...",
+    "directory sequence 7 expired at ...", "schema: members[0].gateway_url: ...".
+    """
+    now = now or datetime.now(UTC)
+    token = token.strip()
+    header = _unverified_header(token)
+    cert, key = _anchor(header, trust_anchors, now)
+    try:
+        decoded = _JWS.decode_complete(token, key, algorithms=[header["alg"]])
+    except jwt_errors.InvalidSignatureError as exc:
+        raise DirectoryError(
+            f"bad signature (kid {header['kid']}, trust anchor {cert.subject.rfc4514_string()})"
+        ) from exc
+    except jwt_errors.PyJWTError as exc:
+        raise DirectoryError(f"malformed directory JWS: {exc}") from exc
+    try:
+        doc = orjson.loads(decoded["payload"])
+    except orjson.JSONDecodeError as exc:
+        raise DirectoryError(f"the signed payload is not JSON: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise DirectoryError("the signed payload is not a JSON object")
+    directory = Directory.from_json(doc, token=token)
+    directory.check_fresh(now)
+    return directory
+
+
+# ---------------------------------------------------------------------------- loading
+
+_URL = re.compile(r"^https?://", re.IGNORECASE)
+
+
+def _token_text(data: bytes, where: str) -> str:
+    try:
+        text = data.decode("ascii").strip()
+    except UnicodeDecodeError as exc:
+        raise DirectoryError(f"{where} is not a compact JWS (not ASCII)") from exc
+    if text.startswith("{"):
+        raise DirectoryError(
+            f"{where} holds an unsigned directory (JSON); gateways load "
+            "the signed JWS that 'xgw directory sign' writes"
+        )
+    if not text:
+        raise DirectoryError(f"{where} is empty")
+    return text
+
+
+def load_directory_token(source: str) -> str:
+    """The compact JWS in the file ``source``; DirectoryError when it cannot be read."""
+    path = Path(source)
+    try:
+        if path.stat().st_size > MAX_DOCUMENT_BYTES:
+            raise DirectoryError(f"{source} is larger than {MAX_DOCUMENT_BYTES} bytes")
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise DirectoryError(f"{source} does not exist") from exc
+    except OSError as exc:
+        raise DirectoryError(f"cannot read {source}: {exc.strerror or exc}") from exc
+    return _token_text(data, source)
+
+
+async def _read_limited(response: aiohttp.ClientResponse, url: str) -> bytes:
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(65536):
+        body += chunk
+        if len(body) > MAX_DOCUMENT_BYTES:
+            raise DirectoryError(f"GET {url}: larger than {MAX_DOCUMENT_BYTES} bytes")
+    return bytes(body)
+
+
+async def _download(url: str, ssl: SSLContext | None) -> str:
+    timeout = aiohttp.ClientTimeout(total=FETCH_TIMEOUT)
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.get(url, ssl=ssl if ssl is not None else True) as response,
+        ):
+            if response.status != 200:
+                raise DirectoryError(f"GET {url}: HTTP {response.status} {response.reason}")
+            body = await _read_limited(response, url)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise DirectoryError(f"GET {url} failed: {str(exc) or type(exc).__name__}") from exc
+    return _token_text(body, url)
+
+
+class DirectoryManager:
+    """Holds the current directory; refreshes from a file path or http(s) URL periodically.
+
+    A refused publication (bad signature, schema, expired, lower sequence) never
+    replaces the current one, which stays in use until it expires.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        trust_anchors: Sequence[x509.Certificate],
+        *,
+        refresh_interval: float = 60.0,
+        ssl: SSLContext | None = None,
+    ) -> None:
+        if not trust_anchors:
+            raise ConfigError("directory.trust_anchors", "at least one certificate is needed")
+        self.source = source
+        self._anchors = tuple(trust_anchors)
+        self._interval = refresh_interval
+        self._ssl = ssl
+        self._current: Directory | None = None
+        self._problem = "not started"
+        self._task: asyncio.Task[None] | None = None
+        self.on_change: list[Callable[[Directory], None]] = []
+
+    async def __aenter__(self) -> DirectoryManager:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        """First load (a failure is logged, not raised) and the periodic refresh task."""
+        if self._task is not None:
+            return
+        await self.refresh()
+        self._task = asyncio.create_task(self._refresh_loop(), name="xgw-directory-refresh")
+
+    async def close(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _refresh_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await self.refresh()
+            except Exception:
+                # The loop must survive anything: a dead refresh task ends in an outage.
+                _logger.exception("directory refresh from %s failed unexpectedly", self.source)
+
+    async def refresh(self) -> bool:
+        """One refresh; True when a valid directory (this or the same publication) is current."""
+        try:
+            token = await self._fetch()
+            self._accept(token)
+        except DirectoryError as exc:
+            self._refused(exc)
+            return False
+        return True
+
+    async def _fetch(self) -> str:
+        if _URL.match(self.source):
+            return await _download(self.source, self._ssl)
+        return await asyncio.to_thread(load_directory_token, self.source)
+
+    def install(self, token: str) -> Directory:
+        """Verify ``token`` and make it current (an admin push); DirectoryError when refused."""
+        try:
+            return self._accept(token)
+        except DirectoryError as exc:
+            self._refused(exc)
+            raise
+
+    def current(self, now: datetime | None = None) -> Directory:
+        """The current directory; DirectoryError (OutdatedGlobalConf) when none is valid."""
+        directory = self._current
+        if directory is None:
+            raise DirectoryError(f"no valid directory: never loaded: {self._problem}")
+        if (now or datetime.now(UTC)) >= directory.expires:
+            raise DirectoryError(self._expired_message(directory))
+        return directory
+
+    def _expired_message(self, directory: Directory) -> str:
+        message = (
+            f"no valid directory: sequence {directory.sequence} expired at "
+            f"{format_timestamp(directory.expires)}"
+        )
+        return f"{message}; last refresh: {self._problem}" if self._problem else message
+
+    def _accept(self, token: str) -> Directory:
+        directory = verify_directory(token, self._anchors)
+        current = self._current
+        if current is not None and directory.sequence <= current.sequence:
+            return self._same_or_rollback(current, directory)
+        self._current, self._problem = directory, ""
+        _logger.info(
+            "directory accepted: %s sequence %d, issued %s, expires %s (from %s)",
+            directory.instance,
+            directory.sequence,
+            format_timestamp(directory.issued),
+            format_timestamp(directory.expires),
+            self.source,
+        )
+        self._notify(directory)
+        return directory
+
+    def _same_or_rollback(self, current: Directory, directory: Directory) -> Directory:
+        if directory.sequence < current.sequence:
+            raise DirectoryError(
+                f"sequence {directory.sequence} is lower than the current "
+                f"{current.sequence} (rollback refused)"
+            )
+        if directory.raw != current.raw:
+            raise DirectoryError(
+                f"sequence {directory.sequence} is already current with other "
+                "content; a new publication needs a higher sequence"
+            )
+        self._problem = ""
+        _logger.debug("directory sequence %d unchanged", current.sequence)
+        return current
+
+    def _refused(self, exc: DirectoryError) -> None:
+        self._problem = exc.message
+        current = self._current
+        keeping = (
+            "no valid directory"
+            if current is None
+            else f"keeping sequence {current.sequence} (expires "
+            f"{format_timestamp(current.expires)})"
+        )
+        _logger.warning("directory from %s refused: %s; %s", self.source, exc.message, keeping)
+
+    def _notify(self, directory: Directory) -> None:
+        for callback in list(self.on_change):
+            try:
+                callback(directory)
+            except Exception:
+                # One failing subscriber must not keep the others on the old directory.
+                _logger.exception("directory on_change callback %r failed", callback)

@@ -1,0 +1,151 @@
+"""The resources of one running gateway node, opened together and closed together.
+
+Usage::
+
+    async with Node.open(settings) as node:
+        node.directory.current()          # the verified directory
+        await node.audit.append(record)
+
+A ``Node`` is what every stage is built with; ``gateway.app`` puts it under an
+``AppKey`` and serves it on two listeners.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import ssl
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+import time
+from datetime import UTC, datetime
+
+import aiohttp
+
+from gateway._crypto import fingerprint, load_certificate, load_private_key
+from gateway.audit.log import AuditLog
+from gateway.directory import Directory, DirectoryManager
+from gateway.errors import ConfigError
+from gateway.identifiers import ClientId
+from gateway.replay import ReplayCache
+from gateway.settings import Settings
+from gateway.signing import HopSigner
+from gateway.trust import PeerIdentifier, add_cas, peer_client_context, peer_server_context
+
+__all__ = ["Node"]
+
+_logger = logging.getLogger(__name__)
+
+AUDIT_DB = "audit.sqlite"
+
+
+@dataclass
+class Node:
+    settings: Settings
+    member: ClientId
+    directory: DirectoryManager
+    signer: HopSigner
+    replay: ReplayCache
+    audit: AuditLog
+    peers: PeerIdentifier
+    peer_server_ssl: ssl.SSLContext
+    peer_client_ssl: ssl.SSLContext
+    peer_session: aiohttp.ClientSession
+    backend_session: aiohttp.ClientSession
+    client_bindings: dict[str, ClientId]          # client cert SHA-256 -> subsystem
+    backends: dict[tuple[str, str], str]           # (subsystem, service code) -> backend URL
+
+    @property
+    def snake_errors(self) -> bool:
+        return self.settings.xroad.error_spelling == "snake_case"
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(cls, settings: Settings) -> AsyncIterator[Node]:
+        async with contextlib.AsyncExitStack() as stack:
+            node = await cls._build(settings, stack)
+            yield node
+
+    @classmethod
+    async def _build(cls, settings: Settings, stack: contextlib.AsyncExitStack) -> Node:
+        anchor = load_certificate(settings.directory.trust_anchor, key_name="directory.trust_anchor")
+        directory = DirectoryManager(settings.directory.source, [anchor],
+                                     refresh_interval=settings.directory.refresh_interval)
+        await directory.start()
+        stack.push_async_callback(directory.close)
+        cas = _federation_cas(directory)
+        server_ssl = peer_server_context(settings.tls.certificate, settings.tls.key, cas)
+        client_ssl = peer_client_context(settings.tls.certificate, settings.tls.key, cas)
+        directory.on_change.append(lambda d: _trust_new_cas(d, server_ssl, client_ssl))
+
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        audit = AuditLog.sqlite(settings.data_dir / AUDIT_DB)
+        await audit.open()
+        stack.push_async_callback(audit.close)
+        replay = ReplayCache(settings.security.replay_window)
+        await _reload_nonces(replay, audit)
+
+        timeouts = settings.timeouts
+        peer_session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(ssl=client_ssl, limit=256, limit_per_host=128),
+            timeout=aiohttp.ClientTimeout(total=timeouts.peer, sock_connect=timeouts.connect),
+            auto_decompress=False, skip_auto_headers=("User-Agent",))
+        stack.push_async_callback(peer_session.close)
+        backend_session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=256),
+            timeout=aiohttp.ClientTimeout(total=timeouts.backend, sock_connect=timeouts.connect),
+            auto_decompress=False, skip_auto_headers=("User-Agent",))
+        stack.push_async_callback(backend_session.close)
+
+        return cls(
+            settings=settings, member=settings.member_id, directory=directory,
+            signer=HopSigner(load_private_key(settings.signing.key, key_name="signing.key"),
+                             load_certificate(settings.signing.certificate,
+                                              key_name="signing.certificate")),
+            replay=replay, audit=audit, peers=PeerIdentifier(),
+            peer_server_ssl=server_ssl, peer_client_ssl=client_ssl,
+            peer_session=peer_session, backend_session=backend_session,
+            client_bindings=_client_bindings(settings),
+            backends={(s.subsystem, s.code): s.backend for s in settings.services})
+
+
+def _federation_cas(directory: DirectoryManager) -> list[object]:
+    try:
+        return list(directory.current().ca_certificates)
+    except Exception:  # noqa: BLE001 -- no valid directory yet: the TLS store fills on first success
+        return []
+
+
+def _trust_new_cas(directory: Directory, *contexts: ssl.SSLContext) -> None:
+    for context in contexts:
+        add_cas(context, directory.ca_certificates)
+
+
+async def _reload_nonces(replay: ReplayCache, audit: AuditLog) -> None:
+    since = datetime.fromtimestamp(_now() - 2 * replay.window, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    seen = await audit.recent_nonces(since)
+    replay.load((nonce, _parse_time(at)) for nonce, at in seen)
+    if seen:
+        _logger.info("replay cache reloaded with %d nonces from the audit log", len(seen))
+
+
+def _now() -> float:
+    return time.time()
+
+
+def _parse_time(text: str) -> float:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
+
+
+def _client_bindings(settings: Settings) -> dict[str, ClientId]:
+    bindings: dict[str, ClientId] = {}
+    for index, client in enumerate(settings.clients):
+        if client.certificate is None:
+            continue
+        cert = load_certificate(client.certificate, key_name=f"clients[{index}].certificate")
+        fp = fingerprint(cert)
+        if fp in bindings:
+            raise ConfigError(f"clients[{index}].certificate",
+                              "the same certificate is bound to two subsystems")
+        bindings[fp] = ClientId.parse(client.subsystem)
+    return bindings

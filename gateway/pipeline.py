@@ -1,0 +1,156 @@
+"""The exchange as an ordered chain of small async stages.
+
+Usage::
+
+    pipeline = Pipeline(stages=(Authenticate(node), Authorize(node), ...),
+                        finish=(AuditExchange(node),), render=render_rest_error)
+    response = await pipeline.run(exchange)
+
+The contract of a stage:
+
+- it reads and writes only the shared :class:`Exchange`, and the node resources
+  it was built with;
+- it raises a :class:`~gateway.errors.GatewayError` to refuse, never anything else
+  on purpose; the pipeline turns it into an error response in the caller's
+  convention and skips the remaining ``stages``;
+- it may set ``exchange.response`` to answer early (a metaservice answered
+  locally): the remaining ``stages`` are then skipped;
+- ``finish`` stages always run, after an answer or a refusal (sign the response,
+  audit); an error there replaces the response, so a client never gets an
+  answer whose audit record is not durable.
+
+The order of each side is declared once, in ``gateway.stages``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from asyncio import BaseTransport
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from gateway.audit.record import AuditRecord
+from gateway.directory import Directory, Member
+from gateway.errors import GatewayError
+from gateway.identifiers import ClientId, ServiceId
+
+__all__ = ["Exchange", "Pipeline", "Reply", "Stage"]
+
+_logger = logging.getLogger("gateway.exchange")
+
+
+@dataclass(slots=True)
+class Reply:
+    """An HTTP answer under construction: status, headers in order, body."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    signature: str | None = None
+
+
+@dataclass(slots=True)
+class Exchange:
+    """Everything one request/response pair carries through the stages."""
+
+    direction: Literal["outbound", "inbound"]
+    method: str
+    raw_path: str                       # as arrived: /r1/...?query
+    headers: list[tuple[str, str]]      # as arrived, in order
+    body: bytes
+    transport: BaseTransport | None
+    id: str = ""
+    received: str = field(default_factory=AuditRecord.now)
+    started: float = field(default_factory=time.perf_counter)
+    client: ClientId | None = None
+    service: ServiceId | None = None
+    backend_path: str = ""              # what follows the service id, with the query
+    xroad_headers: list[tuple[str, str]] = field(default_factory=list)
+    directory: Directory | None = None
+    peer: Member | None = None          # the other gateway's member
+    request_digest: str = ""
+    request_signature: str | None = None
+    request_nonce: str | None = None
+    request_hash: str | None = None
+    request_audited: bool = False
+    response: Reply | None = None
+    error: GatewayError | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def new_id(self) -> str:
+        self.id = str(uuid.uuid4())
+        return self.id
+
+    @property
+    def duration_ms(self) -> float:
+        return (time.perf_counter() - self.started) * 1000.0
+
+
+class Stage(Protocol):
+    async def __call__(self, exchange: Exchange) -> None: ...
+
+
+ErrorRenderer = Callable[[Exchange, GatewayError], Reply]
+
+
+class Pipeline:
+    """Runs ``stages`` in order, then ``finish``; refusals become rendered errors."""
+
+    def __init__(self, stages: Sequence[Stage], finish: Sequence[Stage],
+                 render: ErrorRenderer) -> None:
+        self.stages = tuple(stages)
+        self.finish = tuple(finish)
+        self.render = render
+
+    async def run(self, exchange: Exchange, *, refused: GatewayError | None = None) -> Reply:
+        """Run one exchange; ``refused`` is a refusal the frontend met before any stage."""
+        try:
+            if refused is not None:
+                raise refused
+            for stage in self.stages:
+                await stage(exchange)
+                if exchange.response is not None:
+                    break
+        except GatewayError as exc:
+            self._refuse(exchange, exc)
+        except Exception as exc:  # noqa: BLE001 -- the one place an unexpected error is contained
+            self._refuse(exchange, _internal(exc, exchange))
+        for stage in self.finish:
+            try:
+                await stage(exchange)
+            except GatewayError as exc:
+                self._refuse(exchange, exc)
+            except Exception as exc:  # noqa: BLE001
+                self._refuse(exchange, _internal(exc, exchange))
+        assert exchange.response is not None
+        _log_exchange(exchange)
+        return exchange.response
+
+    def _refuse(self, exchange: Exchange, error: GatewayError) -> None:
+        exchange.error = error
+        exchange.response = self.render(exchange, error)
+
+
+def _internal(exc: Exception, exchange: Exchange) -> GatewayError:
+    error = GatewayError("internal error; the gateway's log names the cause by this id")
+    _logger.error("internal error %s in exchange %s", error.detail, exchange.id,
+                  exc_info=(type(exc), exc, exc.__traceback__))
+    return error
+
+
+def _log_exchange(exchange: Exchange) -> None:
+    response = exchange.response
+    status = response.status if response is not None else 0
+    error = exchange.error
+    _logger.info(
+        "exchange %s %s %s %s %s -> %s %s %.1fms", exchange.id, exchange.direction,
+        exchange.client, exchange.service, exchange.method, status,
+        error.type if error else "ok", exchange.duration_ms,
+        extra={"exchange_id": exchange.id, "direction": exchange.direction,
+               "client": str(exchange.client), "service": str(exchange.service),
+               "status": status, "code": error.type if error else None,
+               "error_id": error.detail if error else None,
+               "duration_ms": round(exchange.duration_ms, 2)})

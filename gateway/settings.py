@@ -1,0 +1,351 @@
+"""One frozen, typed settings tree for a gateway node, read from TOML; ``XGW_*`` overrides.
+
+Usage::
+
+    settings = Settings.from_toml(Path("de.toml"))          # env overrides applied
+    settings.listen.peer                                     # ("127.0.0.1", 8443)
+    settings.services[0].backend                             # "http://127.0.0.1:9001/"
+
+Every scalar key ``[section] key`` can be overridden by the environment variable
+``XGW_SECTION_KEY`` (``XGW_LISTEN_PEER=127.0.0.1:9443``, ``XGW_DATA_DIR=/var/lib/xgw``).
+Relative paths are relative to the config file. Any problem stops with a
+``ConfigError`` naming the key and what is wrong; unknown keys are errors too,
+so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gateway.errors import ConfigError, GatewayError
+from gateway.identifiers import ClientId
+
+__all__ = [
+    "ClientSettings",
+    "DirectorySettings",
+    "KeyPairSettings",
+    "ListenSettings",
+    "SecuritySettings",
+    "ServiceSettings",
+    "Settings",
+]
+
+DEFAULT_REFRESH_INTERVAL = 60.0
+DEFAULT_REPLAY_WINDOW = 300.0
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+DEFAULT_BACKEND_TIMEOUT = 30.0
+DEFAULT_PEER_TIMEOUT = 60.0
+DEFAULT_CONNECT_TIMEOUT = 5.0
+
+Address = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class MemberSettings:
+    id: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class ListenSettings:
+    peer: Address          # TLS, client certificates required: peer gateways
+    client: Address        # local client systems (TLS or plain loopback)
+    client_tls: bool = True
+
+
+@dataclass(frozen=True)
+class KeyPairSettings:
+    certificate: Path
+    key: Path
+
+
+@dataclass(frozen=True)
+class DirectorySettings:
+    source: str                    # a file path or an http(s) URL
+    trust_anchor: Path             # the federation operator's certificate
+    refresh_interval: float = DEFAULT_REFRESH_INTERVAL
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    replay_window: float = DEFAULT_REPLAY_WINDOW       # seconds either side of now
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    client_ca: Path | None = None                      # issues local client certificates
+    allow_plain_loopback: bool = False                 # plain HTTP clients from 127.0.0.1 (dev)
+    trusted_proxies: tuple[str, ...] = ()              # TLS terminators (cert SHA-256 hex)
+
+
+@dataclass(frozen=True)
+class TimeoutSettings:
+    connect: float = DEFAULT_CONNECT_TIMEOUT
+    backend: float = DEFAULT_BACKEND_TIMEOUT
+    peer: float = DEFAULT_PEER_TIMEOUT
+
+
+@dataclass(frozen=True)
+class XRoadSettings:
+    error_spelling: str = "CamelCase"   # or "snake_case" (X-Road 7.8)
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """A local client system and the subsystem its certificate is bound to."""
+
+    subsystem: str
+    certificate: Path | None = None
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """A service this member provides, and where its backend listens."""
+
+    subsystem: str
+    code: str
+    backend: str
+    openapi: Path | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    member: MemberSettings
+    listen: ListenSettings
+    tls: KeyPairSettings
+    signing: KeyPairSettings
+    directory: DirectorySettings
+    data_dir: Path
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    timeouts: TimeoutSettings = field(default_factory=TimeoutSettings)
+    xroad: XRoadSettings = field(default_factory=XRoadSettings)
+    clients: tuple[ClientSettings, ...] = ()
+    services: tuple[ServiceSettings, ...] = ()
+
+    @property
+    def member_id(self) -> ClientId:
+        return ClientId.parse(self.member.id)
+
+    @classmethod
+    def from_toml(cls, path: Path, env: Mapping[str, str] | None = None) -> Settings:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError("--config", f"file {path} does not exist") from exc
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError("--config", f"{path} is not valid TOML: {exc}") from exc
+        return cls.from_mapping(raw, base_dir=path.resolve().parent,
+                                env=os.environ if env is None else env)
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any], *, base_dir: Path,
+                     env: Mapping[str, str]) -> Settings:
+        loader = _Loader(base_dir, env)
+        data = dict(raw)
+        data_section = data.pop("data", {})
+        if not isinstance(data_section, dict):
+            raise ConfigError("data", "must be a table")
+        data_dir = loader.value("data.dir", data_section.get("dir"), Path)
+        if data_dir is None:
+            raise ConfigError("data.dir", "is required")
+        _reject_unknown("data", data_section, {"dir"})
+        sections: dict[str, Any] = {"data_dir": data_dir}
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            if f.name == "data_dir":
+                continue
+            value = data.pop(f.name, None)
+            if f.name in ("clients", "services"):
+                item_type = typing.get_args(hints[f.name])[0]
+                sections[f.name] = loader.table_array(f.name, value, item_type)
+            else:
+                sections[f.name] = loader.section(f.name, value, hints[f.name],
+                                                  required=f.default_factory is dataclasses.MISSING)
+        if data:
+            raise ConfigError(next(iter(data)), "unknown section or key")
+        settings = cls(**sections)
+        _check_consistency(settings)
+        return settings
+
+
+def _reject_unknown(section: str, table: Mapping[str, Any], known: set[str]) -> None:
+    for key in table:
+        if key not in known:
+            raise ConfigError(f"{section}.{key}", "unknown key")
+
+
+class _Loader:
+    """Turns TOML tables into the frozen dataclasses, applying ``XGW_*`` overrides."""
+
+    def __init__(self, base_dir: Path, env: Mapping[str, str]) -> None:
+        self.base_dir = base_dir
+        self.env = env
+
+    def section(self, name: str, table: Any, cls: type[Any], *, required: bool) -> Any:
+        if table is None:
+            table = {}
+            if required and not self._env_has_section(name):
+                raise ConfigError(name, "section is required")
+        if not isinstance(table, dict):
+            raise ConfigError(name, "must be a table")
+        return self._build(name, table, cls, use_env=True)
+
+    def table_array(self, name: str, value: Any, cls: type[Any]) -> tuple[Any, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            raise ConfigError(name, f"must be an array of tables ([[{name}]])")
+        items = []
+        for index, table in enumerate(value):
+            if not isinstance(table, dict):
+                raise ConfigError(f"{name}[{index}]", "must be a table")
+            items.append(self._build(f"{name}[{index}]", table, cls, use_env=False))
+        return tuple(items)
+
+    def _env_has_section(self, name: str) -> bool:
+        prefix = f"XGW_{name.upper()}_"
+        return any(key.startswith(prefix) for key in self.env)
+
+    def _build(self, name: str, table: dict[str, Any], cls: type[Any], *, use_env: bool) -> Any:
+        hints = typing.get_type_hints(cls)
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        _reject_unknown(name, table, set(fields))
+        kwargs: dict[str, Any] = {}
+        for key, f in fields.items():
+            dotted = f"{name}.{key}"
+            raw = table.get(key)
+            env_key = f"XGW_{name.upper()}_{key.upper()}"
+            if use_env and env_key in self.env:
+                raw = self.env[env_key]
+            value = self.value(dotted, raw, hints[key])
+            if value is None:
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                    raise ConfigError(dotted, "is required")
+                continue
+            kwargs[key] = value
+        return cls(**kwargs)
+
+    def value(self, key: str, raw: Any, target: Any) -> Any:
+        """Coerce one TOML or environment value to the field's type."""
+        if raw is None:
+            return None
+        target = _strip_optional(target)
+        from_env = isinstance(raw, str)
+        try:
+            if target is Path:
+                return self._path(key, raw)
+            if target is bool:
+                return _bool(raw)
+            if target is int:
+                return _number(raw, int)
+            if target is float:
+                return _number(raw, float)
+            if target is str:
+                if not isinstance(raw, str):
+                    raise TypeError("must be a string")
+                return raw
+            if target == Address:
+                return _address(raw)
+            if target == tuple[str, ...]:
+                return _str_tuple(raw, from_env)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(key, str(exc)) from exc
+        raise ConfigError(key, f"unsupported setting type {target}")  # a bug, not user input
+
+    def _path(self, key: str, raw: Any) -> Path:
+        if not isinstance(raw, str) or not raw:
+            raise ConfigError(key, "must be a non-empty path string")
+        path = Path(raw).expanduser()
+        return path if path.is_absolute() else self.base_dir / path
+
+
+def _strip_optional(target: Any) -> Any:
+    if isinstance(target, types.UnionType) or typing.get_origin(target) is typing.Union:
+        args = [a for a in typing.get_args(target) if a is not type(None)]
+        return args[0]
+    return target
+
+
+def _bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        return raw.lower() in ("1", "true", "yes", "on")
+    raise ValueError(f"must be true or false, not {raw!r}")
+
+
+def _number(raw: Any, kind: type[int] | type[float]) -> int | float:
+    if isinstance(raw, bool):
+        raise ValueError(f"must be a number, not {raw!r}")
+    try:
+        value = kind(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"must be a number, not {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"must not be negative, not {raw!r}")
+    return value
+
+
+def _address(raw: Any) -> Address:
+    if not isinstance(raw, str) or ":" not in raw:
+        raise ValueError(f"must be 'HOST:PORT', not {raw!r}")
+    host, _, port_text = raw.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise ValueError(f"must be 'HOST:PORT' with a port 0-65535, not {raw!r}")
+    return host, int(port_text)
+
+
+def _str_tuple(raw: Any, from_env: bool) -> tuple[str, ...]:
+    if from_env and isinstance(raw, str):
+        return tuple(item.strip() for item in raw.split(",") if item.strip())
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise ValueError("must be a list of strings")
+    return tuple(raw)
+
+
+def _check_consistency(settings: Settings) -> None:
+    member = ClientId.parse(settings.member.id) if _valid_id(settings.member.id) else None
+    if member is None or member.subsystem is not None:
+        raise ConfigError("member.id", f"must be a member identifier INSTANCE/CLASS/CODE, "
+                                       f"not {settings.member.id!r}")
+    for index, client in enumerate(settings.clients):
+        if not _valid_id(client.subsystem) or ClientId.parse(client.subsystem).subsystem is None:
+            raise ConfigError(f"clients[{index}].subsystem",
+                              f"must be INSTANCE/CLASS/CODE/SUBSYSTEM, not {client.subsystem!r}")
+        if ClientId.parse(client.subsystem).member != member:
+            raise ConfigError(f"clients[{index}].subsystem",
+                              f"{client.subsystem} is not a subsystem of {member}")
+        if client.certificate is None and not settings.security.allow_plain_loopback:
+            raise ConfigError(f"clients[{index}].certificate",
+                              "is required unless security.allow_plain_loopback = true")
+    for index, service in enumerate(settings.services):
+        if not service.backend.startswith(("http://", "https://")):
+            raise ConfigError(f"services[{index}].backend",
+                              f"must be an http:// or https:// URL, not {service.backend!r}")
+    if settings.xroad.error_spelling not in ("CamelCase", "snake_case"):
+        raise ConfigError("xroad.error_spelling", "must be 'CamelCase' or 'snake_case'")
+    if settings.listen.client_tls and settings.security.client_ca is None:
+        raise ConfigError("security.client_ca",
+                          "is required when listen.client_tls = true (it issues client certificates)")
+    if not settings.listen.client_tls and not settings.security.allow_plain_loopback:
+        raise ConfigError("listen.client_tls",
+                          "plain HTTP on the client port needs security.allow_plain_loopback = true")
+    if not settings.listen.client_tls and settings.listen.client[0] not in _LOOPBACK:
+        raise ConfigError("listen.client", "plain HTTP may only listen on a loopback address")
+
+
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def _valid_id(text: str) -> bool:
+    try:
+        ClientId.parse(text)
+    except GatewayError:
+        return False
+    return True

@@ -1,0 +1,173 @@
+"""The caller's own gateway: authenticate the local client, sign, send, verify the answer.
+
+Usage::
+
+    Pipeline(stages=(ParseRequest(node), AuthenticateClient(node), Authorize(node, ...),
+                     SendSigned(node), VerifyResponse(node)), ...)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+
+import aiohttp
+from yarl import URL
+
+from gateway._crypto import fingerprint, now_utc
+from gateway.directory import Member
+from gateway.errors import (
+    CLIENT_PROXY,
+    AccessDeniedError,
+    CertValidationError,
+    InconsistentResponseError,
+    InvalidClientIdentifierError,
+    InvalidSignatureError,
+    NetworkError,
+    StaleMessageError,
+    UnknownServiceError,
+)
+from gateway.node import Node
+from gateway.pipeline import Exchange, Reply
+from gateway.signing import (
+    SIGNATURE_HEADER,
+    body_digest,
+    request_signing_input,
+    response_signing_input,
+    unverified_header,
+    verify,
+)
+from gateway.stages.common import submit_request_record
+from gateway.trust import FORWARDED_CERT_HEADER, peer_certificate
+from gateway.xroad_rest import forwardable_headers, last_header, request_hash
+
+__all__ = ["AuthenticateClient", "SendSigned", "VerifyResponse", "hash_headers"]
+
+_LOOPBACK = ("127.0.0.1", "::1")
+# Never passed on: ours, or a proxy's statement about the TLS peer.
+_PRIVATE = frozenset({SIGNATURE_HEADER.lower(), FORWARDED_CERT_HEADER.lower()})
+
+
+class AuthenticateClient:
+    """A local client system may only send as the subsystem its certificate is bound to."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.plain = {c.subsystem for c in node.settings.clients}
+        self.tls = node.settings.listen.client_tls
+
+    async def __call__(self, ex: Exchange) -> None:
+        claimed = str(ex.client)
+        if self.tls:
+            cert = peer_certificate(ex.transport, (), {})
+            bound = self.node.client_bindings.get(fingerprint(cert))
+            if bound is None:
+                raise AccessDeniedError("client certificate is not bound to any subsystem",
+                                        origin=CLIENT_PROXY)
+            if str(bound) != claimed:
+                raise InvalidClientIdentifierError(
+                    f"certificate is bound to {bound}, but X-Road-Client says {claimed}")
+            return
+        peer = ex.transport.get_extra_info("peername") if ex.transport else None
+        if not peer or peer[0] not in _LOOPBACK:
+            raise AccessDeniedError("plain HTTP clients are accepted from loopback only",
+                                    origin=CLIENT_PROXY)
+        if claimed not in self.plain:
+            raise InvalidClientIdentifierError(f"{claimed} is not a client of this gateway")
+
+
+def hash_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The headers the request hash covers: X-Road headers and the hop signature, sorted."""
+    return sorted((name.lower(), value) for name, value in headers
+                  if name.lower().startswith("x-road-") or name.lower() == "x-xgw-signature")
+
+
+class SendSigned:
+    """Route by the directory, sign the hop request and send it over mutual TLS."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+    async def __call__(self, ex: Exchange) -> None:
+        assert ex.service is not None and ex.directory is not None
+        provider = ex.directory.member(ex.service.provider)
+        if provider is None or ex.directory.service(ex.service) is None:
+            raise UnknownServiceError(f"service {ex.service} is not in the directory")
+        ex.peer = provider
+        raw_path = f"/r1/{ex.service.wire()}{ex.backend_path}"
+        payload = request_signing_input(ex.method, raw_path, ex.xroad_headers, ex.request_digest)
+        token = self.node.signer.sign(payload)
+        ex.request_signature = token
+        ex.request_nonce = unverified_header(token)["nonce"]
+        headers = [(n, v) for n, v in forwardable_headers(ex.headers)
+                   if not n.lower().startswith("x-road-") and n.lower() not in _PRIVATE]
+        headers += ex.xroad_headers
+        headers.append((SIGNATURE_HEADER, token))
+        ex.request_hash = request_hash(ex.method, raw_path, hash_headers(headers), ex.body)
+        submit_request_record(self.node, ex)
+        ex.response = await self._send(ex, provider, raw_path, headers)
+
+    async def _send(self, ex: Exchange, provider: Member, raw_path: str,
+                    headers: list[tuple[str, str]]) -> Reply:
+        url = URL(provider.gateway_url.rstrip("/") + raw_path, encoded=True)
+        try:
+            async with self.node.peer_session.request(
+                    ex.method, url, headers=headers, data=ex.body or None,
+                    allow_redirects=False) as response:
+                self._check_server(ex, provider, response)
+                body = await response.read()
+                return Reply(response.status, list(response.headers.items()), body)
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            raise NetworkError(f"cannot reach the gateway of {provider.id} at "
+                               f"{provider.gateway_url}: {type(exc).__name__}: {exc}",
+                               origin=CLIENT_PROXY) from exc
+
+    def _check_server(self, ex: Exchange, provider: Member,
+                      response: aiohttp.ClientResponse) -> None:
+        assert ex.directory is not None
+        # aiohttp hands a small answer's connection back to the pool before we see the
+        # response, so ``response.connection`` may be None; its protocol keeps the transport.
+        protocol = getattr(response, "_protocol", None)
+        cert = peer_certificate(getattr(protocol, "transport", None), (), {})
+        member = self.node.peers.identify(ex.directory, cert)
+        if member.id != provider.id:
+            raise CertValidationError(
+                f"the server at {provider.gateway_url} presented the certificate of "
+                f"{member.id}, not of {provider.id}", origin=CLIENT_PROXY)
+
+
+class VerifyResponse:
+    """The answer must be signed by the provider and bound to our request's hash."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+    async def __call__(self, ex: Exchange) -> None:
+        reply, directory, provider = ex.response, ex.directory, ex.peer
+        assert reply is not None and directory is not None and provider is not None
+        token = last_header(reply.headers, SIGNATURE_HEADER)
+        if token is None:
+            raise InvalidSignatureError("the provider's answer carries no signature",
+                                        origin=CLIENT_PROXY)
+        header = unverified_header(token)
+        found = directory.signing_key(header["kid"])
+        if found is None or found[0].id != provider.id:
+            raise InvalidSignatureError("the answer is not signed by a signing key of "
+                                        f"{provider.id}", origin=CLIENT_PROXY)
+        directory.check_certificate(found[1], now_utc())
+        if abs(time.time() - header["iat"]) > self.node.replay.window:
+            raise StaleMessageError("the answer's signing time is outside the window",
+                                    origin=CLIENT_PROXY)
+        payload = response_signing_input(reply.status, reply.headers, body_digest(reply.body))
+        try:
+            verify(token, payload, found[1].public_key())  # type: ignore[arg-type]
+        except InvalidSignatureError as exc:
+            raise exc.with_origin(CLIENT_PROXY) from None
+        if last_header(reply.headers, "X-Road-Request-Hash") != ex.request_hash:
+            raise InconsistentResponseError("the answer is bound to another request "
+                                            "(X-Road-Request-Hash differs)", origin=CLIENT_PROXY)
+        reply.signature = token
+        reply.headers = [(n, v) for n, v in forwardable_headers(reply.headers)
+                         if n.lower() not in _PRIVATE]
+

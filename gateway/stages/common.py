@@ -1,0 +1,147 @@
+"""Stages both sides share: parse the request, authorize, audit, render errors.
+
+Usage::
+
+    stages = (ParseRequest(node), Authorize(node, origin=CLIENT_PROXY), ...)
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from urllib.parse import unquote
+
+from gateway.audit.record import AuditRecord
+from gateway.errors import AccessDeniedError, BadRequestError, GatewayError, MissingHeaderError
+from gateway.identifiers import ClientId, split_service_path
+from gateway.node import Node
+from gateway.pipeline import Exchange, Reply
+from gateway.signing import body_digest
+from gateway.xroad_rest import error_body, error_headers, last_header
+
+__all__ = [
+    "CARRIED_HEADERS",
+    "AuditExchange",
+    "Authorize",
+    "ParseRequest",
+    "xroad_error_renderer",
+]
+
+# The X-Road headers a client's request carries to the provider (PR-REST 4.3).
+CARRIED_HEADERS = ("x-road-client", "x-road-id", "x-road-userid", "x-road-issue",
+                   "x-road-represented-party")
+_R1 = "/r1/"
+
+
+class ParseRequest:
+    """``/r1/{serviceId}[/path][?query]`` and the X-Road request headers."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+    async def __call__(self, ex: Exchange) -> None:
+        exchange_id = last_header(ex.headers, "X-Road-Id")
+        if exchange_id is None:
+            ex.new_id()
+        else:
+            ex.id = _checked_id(exchange_id)
+        if not ex.raw_path.startswith(_R1):
+            raise BadRequestError(f"unsupported protocol version in {ex.raw_path[:64]!r}; "
+                                  "expected /r1/")
+        path, sep, query = ex.raw_path[len(_R1):].partition("?")
+        ex.service, rest = split_service_path(path)
+        ex.backend_path = rest + sep + query
+        client = last_header(ex.headers, "X-Road-Client")
+        if client is None:
+            raise MissingHeaderError("the X-Road-Client header is required")
+        ex.client = ClientId.parse(client)
+        ex.xroad_headers = _carried(ex.headers, ex.id, str(ex.client))
+        ex.request_digest = body_digest(ex.body)
+
+
+def _checked_id(value: str) -> str:
+    value = value.strip()
+    if not value or len(value) > 128 or any(ord(c) < 0x21 or ord(c) > 0x7E for c in value):
+        raise BadRequestError("X-Road-Id must be 1-128 visible ASCII characters")
+    return value
+
+
+def _carried(headers: Iterable[tuple[str, str]], exchange_id: str,
+             client: str) -> list[tuple[str, str]]:
+    carried = [("x-road-client", client), ("x-road-id", exchange_id)]
+    for name in CARRIED_HEADERS[2:]:
+        value = last_header(headers, name)
+        if value is not None:
+            carried.append((name, value))
+    return carried
+
+
+class Authorize:
+    """Deny by default: the directory's grants for client x service x method + path."""
+
+    def __init__(self, node: Node, *, origin: str) -> None:
+        self.node = node
+        self.origin = origin
+
+    async def __call__(self, ex: Exchange) -> None:
+        directory = ex.directory or self.node.directory.current()
+        ex.directory = directory
+        assert ex.client is not None and ex.service is not None
+        path = unquote(ex.backend_path.partition("?")[0]) or "/"
+        if not directory.is_allowed(ex.client, ex.service, ex.method, path):
+            raise AccessDeniedError(
+                f"{ex.client} may not call {ex.method} {path} on {ex.service}",
+                origin=self.origin)
+
+
+class AuditExchange:
+    """Record request and response; answer only once the records are durable."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+    async def __call__(self, ex: Exchange) -> None:
+        if not ex.request_audited:
+            submit_request_record(self.node, ex)
+        reply = ex.response
+        assert reply is not None
+        record = AuditRecord(
+            exchange_id=ex.id or "", kind="response", direction=ex.direction,
+            time=AuditRecord.now(), client=str(ex.client or ""), service=str(ex.service or ""),
+            method=ex.method, path=ex.backend_path, digest=body_digest(reply.body),
+            signature=reply.signature, peer=str(ex.peer.id) if ex.peer else None,
+            status=reply.status, error_type=ex.error.type if ex.error else None,
+            duration_ms=round(ex.duration_ms, 3))
+        await self.node.audit.append(record)
+
+
+def submit_request_record(node: Node, ex: Exchange) -> None:
+    """Queue the request's record; it becomes durable with (before) the response's."""
+    ex.request_audited = True
+    if not ex.id:
+        ex.new_id()
+    node.audit.submit(AuditRecord(
+        exchange_id=ex.id, kind="request", direction=ex.direction, time=ex.received,
+        client=str(ex.client or ""), service=str(ex.service or ""), method=ex.method,
+        path=ex.backend_path, digest=ex.request_digest or body_digest(ex.body),
+        signature=ex.request_signature, nonce=ex.request_nonce,
+        peer=str(ex.peer.id) if ex.peer else None))
+
+
+def xroad_error_renderer(node: Node):  # type: ignore[no-untyped-def]
+    """The X-Road REST convention: error JSON (or XML), ``X-Road-Error``, 400/500."""
+    snake = node.snake_errors
+
+    def render(ex: Exchange, error: GatewayError) -> Reply:
+        accept = last_header(ex.headers, "Accept")
+        body, content_type = error_body(error, accept=accept, snake_case=snake)
+        headers = [("Content-Type", content_type), *error_headers(error, snake_case=snake).items()]
+        if ex.id:
+            headers.append(("X-Road-Id", ex.id))
+        return Reply(error.http_status, headers, body)
+
+    return render
+
+
+def new_request_id() -> str:
+    return str(uuid.uuid4())

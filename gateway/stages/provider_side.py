@@ -1,0 +1,210 @@
+"""The provider's gateway: identify the peer, verify, refuse replays, call the backend, sign.
+
+Usage::
+
+    Pipeline(stages=(IdentifyPeer(node), ParseRequest(node), VerifyRequest(node),
+                     Authorize(node, ...), AnswerMetaservice(node), CallBackend(node)),
+             finish=(SignResponse(node), AuditExchange(node)), ...)
+
+Nothing reaches a backend before the peer's certificate, the message signature,
+its freshness and its nonce have been checked, and access has been granted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from urllib.parse import parse_qsl
+
+import aiohttp
+from yarl import URL
+
+from gateway._crypto import now_utc
+from gateway.errors import (
+    SERVER_PROXY,
+    InvalidClientIdentifierError,
+    InvalidSignatureError,
+    NetworkError,
+    UnknownServiceError,
+)
+from gateway.node import Node
+from gateway.pipeline import Exchange, Reply
+from gateway.signing import (
+    SIGNATURE_HEADER,
+    body_digest,
+    request_signing_input,
+    response_signing_input,
+    unverified_header,
+    verify,
+)
+from gateway.stages.client_side import hash_headers
+from gateway.stages.common import submit_request_record
+from gateway.trust import FORWARDED_CERT_HEADER, peer_certificate
+from gateway.xroad_rest import (
+    METASERVICES,
+    forwardable_headers,
+    last_header,
+    request_hash,
+    rest_service_list_json,
+)
+
+__all__ = ["AnswerMetaservice", "CallBackend", "IdentifyPeer", "SignResponse", "VerifyRequest"]
+
+_PRIVATE = frozenset({SIGNATURE_HEADER.lower(), FORWARDED_CERT_HEADER.lower()})
+
+
+class IdentifyPeer:
+    """The TLS peer (or what a trusted TLS terminator forwarded) must be a listed member."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.trusted_proxies = frozenset(node.settings.security.trusted_proxies)
+
+    async def __call__(self, ex: Exchange) -> None:
+        ex.directory = self.node.directory.current()
+        cert = peer_certificate(ex.transport, self.trusted_proxies, _headers(ex))
+        ex.peer = self.node.peers.identify(ex.directory, cert)
+
+
+def _headers(ex: Exchange) -> dict[str, str]:
+    value = last_header(ex.headers, FORWARDED_CERT_HEADER)
+    return {FORWARDED_CERT_HEADER: value} if value is not None else {}
+
+
+class VerifyRequest:
+    """Signature by the peer's own signing key, fresh signing time, unseen nonce."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+    async def __call__(self, ex: Exchange) -> None:
+        directory, peer, client = ex.directory, ex.peer, ex.client
+        assert directory is not None and peer is not None and client is not None
+        if client.member != peer.id:
+            raise InvalidClientIdentifierError(
+                f"{peer.id}'s gateway may not send as {client}", origin=SERVER_PROXY)
+        token = last_header(ex.headers, SIGNATURE_HEADER)
+        if token is None:
+            raise InvalidSignatureError(f"request carries no {SIGNATURE_HEADER} header",
+                                        origin=SERVER_PROXY)
+        header = unverified_header(token)
+        found = directory.signing_key(header["kid"])
+        if found is None or found[0].id != peer.id:
+            raise InvalidSignatureError(f"the request is not signed by a signing key of "
+                                        f"{peer.id}", origin=SERVER_PROXY)
+        directory.check_certificate(found[1], now_utc())
+        payload = request_signing_input(ex.method, ex.raw_path, ex.headers, ex.request_digest)
+        verify(token, payload, found[1].public_key())  # type: ignore[arg-type]
+        # Only a verified message may spend a nonce: a forged one must not block the real one.
+        self.node.replay.check(header["nonce"], header["iat"])
+        ex.request_signature, ex.request_nonce = token, header["nonce"]
+
+
+class AnswerMetaservice:
+    """``listMethods``, ``allowedMethods`` and ``getOpenAPI`` of PR-MREST, from the directory."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.openapi = {(s.subsystem, s.code): s.openapi for s in node.settings.services
+                        if s.openapi is not None}
+
+    async def __call__(self, ex: Exchange) -> None:
+        assert ex.service is not None and ex.client is not None and ex.directory is not None
+        name = ex.service.code
+        if name not in METASERVICES or ex.backend_path.partition("?")[0] not in ("", "/"):
+            return
+        provider = ex.service.provider
+        services = ex.directory.services_of(provider)
+        if name == "getOpenAPI":
+            ex.response = self._openapi(ex, provider.subsystem or "")
+            return
+        listed = []
+        for service in services:
+            endpoints = (service.endpoints if name == "listMethods"
+                         else ex.directory.allowed_endpoints(ex.client, service.id))
+            if name == "allowedMethods" and not endpoints:
+                continue
+            listed.append((service.id, service.type,
+                           [(e.method, e.path) for e in endpoints]))
+        ex.response = Reply(200, [("Content-Type", "application/json;charset=utf-8")],
+                            rest_service_list_json(listed))
+
+    def _openapi(self, ex: Exchange, subsystem: str) -> Reply:
+        code = dict(_query(ex.backend_path)).get("serviceCode")
+        assert ex.directory is not None and ex.service is not None
+        if code is None:
+            raise UnknownServiceError("getOpenAPI needs the serviceCode query parameter")
+        path = self.openapi.get((subsystem, code))
+        if path is not None:
+            document = path.read_bytes()
+        else:
+            service = next((s for s in ex.directory.services_of(ex.service.provider)
+                            if s.id.code == code), None)
+            if service is None or not service.openapi:
+                raise UnknownServiceError(f"no OpenAPI description for service {code!r}")
+            document = service.openapi.encode("utf-8")
+        kind = "application/json" if document.lstrip()[:1] in (b"{", b"[") else "text/yaml"
+        return Reply(200, [("Content-Type", f"{kind};charset=utf-8")], document)
+
+
+def _query(path_and_query: str) -> list[tuple[str, str]]:
+    return parse_qsl(path_and_query.partition("?")[2])
+
+
+class CallBackend:
+    """Pass the request to the local backend; no redirects followed, a timeout is a NetworkError."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+    async def __call__(self, ex: Exchange) -> None:
+        assert ex.service is not None
+        backend = None
+        if ex.service.provider.member == self.node.member:
+            backend = self.node.backends.get((ex.service.provider.subsystem or "", ex.service.code))
+        if backend is None:
+            raise UnknownServiceError(f"{ex.service} is not provided by this gateway",
+                                      origin=SERVER_PROXY)
+        submit_request_record(self.node, ex)
+        headers = [(n, v) for n, v in forwardable_headers(ex.headers)
+                   if not n.lower().startswith("x-road-") and n.lower() not in _PRIVATE]
+        headers += ex.xroad_headers
+        url = URL(backend.rstrip("/") + ex.backend_path, encoded=True)
+        try:
+            async with self.node.backend_session.request(
+                    ex.method, url, headers=headers, data=ex.body or None,
+                    allow_redirects=False) as response:
+                body = await response.read()
+                ex.response = Reply(response.status,
+                                    forwardable_headers(response.headers.items()), body)
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            raise NetworkError(f"the backend of {ex.service} failed: "
+                               f"{type(exc).__name__}: {exc}".rstrip(": "),
+                               origin=SERVER_PROXY) from exc
+
+
+class SignResponse:
+    """Every answer, refusals included, carries the X-Road headers and our signature."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+    async def __call__(self, ex: Exchange) -> None:
+        reply = ex.response
+        assert reply is not None
+        reply.headers = [(n, v) for n, v in reply.headers if not n.lower().startswith("x-road-")
+                         or n.lower() == "x-road-error"]
+        if ex.client is not None:
+            reply.headers.append(("X-Road-Client", str(ex.client)))
+        if ex.service is not None:
+            reply.headers.append(("X-Road-Service", str(ex.service)))
+        reply.headers += [("X-Road-Id", ex.id or ""), ("X-Road-Request-Id", str(uuid.uuid4()))]
+        # Refusals too are bound to the request as it arrived, so the caller can trust them.
+        if ex.request_hash is None:
+            ex.request_hash = request_hash(ex.method, ex.raw_path, hash_headers(ex.headers),
+                                           ex.body)
+        reply.headers.append(("X-Road-Request-Hash", ex.request_hash))
+        payload = response_signing_input(reply.status, reply.headers, body_digest(reply.body))
+        reply.signature = self.node.signer.sign(payload)
+        reply.headers.append((SIGNATURE_HEADER, reply.signature))
+

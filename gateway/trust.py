@@ -1,0 +1,156 @@
+"""Who is on the other end: TLS contexts and the directory check of a peer's certificate.
+
+Usage::
+
+    server_ctx = peer_server_context(tls_cert, tls_key, directory.ca_certificates)
+    cert = peer_certificate(request.transport, trusted_proxies, request.headers)
+    member = PeerIdentifier().identify(directory, cert)   # CertValidationError if refused
+
+A peer certificate that does not chain to a federation CA fails the TLS
+handshake. One that chains but is unknown, revoked or expired is refused after
+the handshake with a typed X-Road error, so operators can see why: the
+handshake therefore skips OpenSSL's time check (``X509_V_FLAG_NO_CHECK_TIME``)
+and :meth:`PeerIdentifier.identify` checks validity itself, against the
+directory, on every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import ssl
+from asyncio import BaseTransport
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import unquote
+
+from cryptography import x509
+
+from gateway._crypto import (
+    certificate_from_der,
+    certificate_to_pem,
+    fingerprint,
+    load_certificates,
+    now_utc,
+)
+from gateway.directory import Directory, Member
+from gateway.errors import CertValidationError
+
+__all__ = [
+    "FORWARDED_CERT_HEADER",
+    "PeerIdentifier",
+    "add_cas",
+    "client_port_context",
+    "peer_certificate",
+    "peer_client_context",
+    "peer_server_context",
+]
+
+_logger = logging.getLogger(__name__)
+
+# Set by a trusted TLS terminator (load balancer): the client's certificate, URL-encoded PEM
+# (nginx's $ssl_client_escaped_cert).
+FORWARDED_CERT_HEADER = "X-Forwarded-Client-Cert"
+_NO_CHECK_TIME = 0x200000  # OpenSSL X509_V_FLAG_NO_CHECK_TIME; Python's ssl does not name it
+
+
+def _ca_pem(cas: Iterable[x509.Certificate]) -> str:
+    return "".join(certificate_to_pem(ca) for ca in cas)
+
+
+def _peer_context(purpose: ssl.Purpose, cert: Path, key: Path,
+                  cas: Iterable[x509.Certificate]) -> ssl.SSLContext:
+    context = ssl.create_default_context(purpose, cadata=_ca_pem(cas) or None)
+    context.minimum_version = ssl.TLSVersion.TLSv1_3
+    context.load_cert_chain(cert, key)
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.verify_flags |= _NO_CHECK_TIME  # type: ignore[assignment]
+    return context
+
+
+def peer_server_context(cert: Path, key: Path,
+                        cas: Iterable[x509.Certificate]) -> ssl.SSLContext:
+    """The peer port: TLS 1.3, a client certificate from a federation CA required."""
+    return _peer_context(ssl.Purpose.CLIENT_AUTH, cert, key, cas)
+
+
+def peer_client_context(cert: Path, key: Path,
+                        cas: Iterable[x509.Certificate]) -> ssl.SSLContext:
+    """Calling a peer: TLS 1.3, our TLS certificate as client certificate."""
+    context = _peer_context(ssl.Purpose.SERVER_AUTH, cert, key, cas)
+    # Peers are pinned by certificate fingerprint in the directory (identify()),
+    # which is stronger than a host name; gateway URLs may be plain IPs.
+    context.check_hostname = False
+    return context
+
+
+def add_cas(context: ssl.SSLContext, cas: Iterable[x509.Certificate]) -> None:
+    """A new directory may list new CAs: OpenSSL can add to a store, never remove."""
+    pem = _ca_pem(cas)
+    if pem:
+        context.load_verify_locations(cadata=pem)
+
+
+def client_port_context(cert: Path, key: Path, client_ca: Path) -> ssl.SSLContext:
+    """The local client port: a client certificate from the member's own CA required."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(client_ca))
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert, key)
+    context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+def _der_of(transport: BaseTransport | None) -> bytes | None:
+    if transport is None:
+        return None
+    ssl_object = transport.get_extra_info("ssl_object")
+    if ssl_object is None:
+        return None
+    der: bytes | None = ssl_object.getpeercert(binary_form=True)
+    return der
+
+
+def peer_certificate(transport: BaseTransport | None, trusted_proxies: Iterable[str],
+                     headers: Mapping[str, str]) -> x509.Certificate:
+    """The certificate of the party that sent this request.
+
+    Normally the TLS peer's. When the TLS peer is a configured TLS terminator
+    (a load balancer in front of this gateway), the certificate it forwarded.
+    """
+    der = _der_of(transport)
+    if der is None:
+        raise CertValidationError("no client certificate presented")
+    if hashlib.sha256(der).hexdigest() in trusted_proxies:
+        forwarded = headers.get(FORWARDED_CERT_HEADER)
+        if not forwarded:
+            raise CertValidationError("trusted proxy forwarded no client certificate")
+        return load_certificates(unquote(forwarded))[0]
+    return certificate_from_der(der)
+
+
+class PeerIdentifier:
+    """Maps a peer certificate to its member; remembers the answer per directory."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Member] = {}
+        self._sequence = -1
+
+    def identify(self, directory: Directory, cert: x509.Certificate,
+                 now: datetime | None = None) -> Member:
+        if directory.sequence != self._sequence:
+            self._cache.clear()
+            self._sequence = directory.sequence
+        fp = fingerprint(cert)
+        member = self._cache.get(fp)
+        if member is None:
+            member = directory.member_by_tls_fingerprint(fp)
+            if member is None:
+                raise CertValidationError(
+                    f"certificate {cert.subject.rfc4514_string()} (sha256 {fp[:16]}...) "
+                    "is not listed for any member in the directory")
+        # Validity is checked every time: a cached answer must not outlive the certificate.
+        directory.check_certificate(cert, now or now_utc())
+        self._cache[fp] = member
+        return member
+
