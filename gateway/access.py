@@ -78,7 +78,7 @@ def normalise_request_path(path: str) -> str | None:
     if not path.startswith("/"):
         return None
     for segment in path.split("/"):
-        if "." in segment and _has_dot_segment(segment):
+        if ("." in segment or "%" in segment) and _has_dot_segment(segment):
             return None
     return path
 

@@ -89,10 +89,12 @@ async def _list_clients(request: web.Request) -> web.Response:
     except DirectoryError as exc:
         return _plain_error(exc)
     clients = directory.clients()
+    instance = request.query.get("xRoadInstance")
     if wants_xml(request.headers.get("Accept")):
-        return web.Response(body=list_clients_xml(clients, directory.instance),
+        return web.Response(body=list_clients_xml(clients, xroad_instance=instance),
                             headers={"Content-Type": XML_CONTENT_TYPE})
-    return web.Response(body=list_clients_json(clients), headers={"Content-Type": JSON_CONTENT_TYPE})
+    return web.Response(body=list_clients_json(clients, xroad_instance=instance),
+                        headers={"Content-Type": JSON_CONTENT_TYPE})
 
 
 def _plain_error(exc: GatewayError) -> web.Response:
@@ -176,11 +178,11 @@ class Gateway:
             for app, sock, ssl_context in (
                     (create_peer_app(node), peer_sock, node.peer_server_ssl),
                     (create_client_app(node), client_sock, client_ssl)):
-                runner = web.AppRunner(app, access_log=None, handle_signals=False)
+                runner = web.AppRunner(app, access_log=None, handle_signals=False,
+                                       shutdown_timeout=5.0)
                 await runner.setup()
                 stack.push_async_callback(runner.cleanup)
-                await web.SockSite(runner, sock, ssl_context=ssl_context,
-                                   shutdown_timeout=5.0).start()
+                await web.SockSite(runner, sock, ssl_context=ssl_context).start()
             gateway = cls(node, client_sock.getsockname()[1], peer_sock.getsockname()[1])
             _logger.info("gateway %s serving clients on %s and peers on %s",
                          node.member, gateway.client_url, gateway.peer_url)

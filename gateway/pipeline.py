@@ -76,7 +76,8 @@ class Exchange:
     request_nonce: str | None = None
     request_hash: str | None = None
     request_audited: bool = False
-    response: Reply | None = None
+    upstream: Reply | None = None       # what the peer or backend answered, before checks
+    response: Reply | None = None       # what the caller gets; set once it may be answered
     error: GatewayError | None = None
     notes: list[str] = field(default_factory=list)
 

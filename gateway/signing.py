@@ -113,4 +113,6 @@ def verify(token: str, payload: bytes, public_key: PublicKey) -> None:
         api_jws.decode_complete(token, public_key, algorithms=[algorithm],
                                 detached_payload=payload)
     except jwt.PyJWTError as exc:
-        raise InvalidSignatureError(f"signature does not verify: {exc}") from exc
+        raise InvalidSignatureError(
+            "signature does not verify: the method, path, X-Road headers or body differ "
+            f"from what was signed ({exc})") from exc

@@ -338,7 +338,7 @@ def parse_error_response(
 
 
 def _client_entries(
-    clients: Sequence[tuple[ClientId, str]], instance: str | None
+    clients: Sequence[tuple[ClientId, str]], xroad_instance: str | None
 ) -> list[tuple[ClientId, str, str]]:
     """``(id, member name, subsystem name or "")`` in the order given.
 
@@ -348,7 +348,7 @@ def _client_entries(
     member_names = {client: name for client, name in clients if client.subsystem is None}
     entries = []
     for client, name in clients:
-        if instance is not None and client.instance != instance:
+        if xroad_instance is not None and client.instance != xroad_instance:
             continue
         if client.subsystem is None:
             entries.append((client, name, ""))
@@ -360,14 +360,15 @@ def _client_entries(
 
 
 def list_clients_json(
-    clients: Sequence[tuple[ClientId, str]], instance: str | None = None
+    clients: Sequence[tuple[ClientId, str]], *, xroad_instance: str | None = None
 ) -> bytes:
     """PR-META ``listClients`` as JSON (C1): ``{"member": [{"id", "name", "subsystem_name"?}]}``.
 
-    ``instance`` keeps only that X-Road instance's clients (the ``xRoadInstance`` query).
+    ``xroad_instance`` keeps only clients whose identifier starts with that instance
+    (X-Road's ``xRoadInstance`` query parameter); it is not the directory's name.
     """
     members = []
-    for client, name, subsystem_name in _client_entries(clients, instance):
+    for client, name, subsystem_name in _client_entries(clients, xroad_instance):
         entry: dict[str, object] = {"id": client.as_json(), "name": name}
         if subsystem_name:
             entry["subsystem_name"] = subsystem_name
@@ -391,14 +392,17 @@ def _identifier_xml(parent: etree._Element, client: ClientId) -> None:
             etree.SubElement(node, identifiers + tag).text = value
 
 
-def list_clients_xml(clients: Sequence[tuple[ClientId, str]], instance: str | None = None) -> bytes:
+def list_clients_xml(
+    clients: Sequence[tuple[ClientId, str]], *, xroad_instance: str | None = None
+) -> bytes:
     """PR-META ``listClients`` as XML (C1): ``ns2:clientList`` of ``ns2:member`` elements.
 
-    Namespaces and their prefixes (``ns1`` identifiers, ``ns2`` xroad.xsd) as in C1.
+    Namespaces and their prefixes (``ns1`` identifiers, ``ns2`` xroad.xsd) as in C1;
+    ``xroad_instance`` filters as for :func:`list_clients_json`.
     """
     xroad = f"{{{_NS_XROAD}}}"
     root = etree.Element(xroad + "clientList", nsmap={"ns1": _NS_IDENTIFIERS, "ns2": _NS_XROAD})
-    for client, name, subsystem_name in _client_entries(clients, instance):
+    for client, name, subsystem_name in _client_entries(clients, xroad_instance):
         member = etree.SubElement(root, xroad + "member")
         _identifier_xml(member, client)
         etree.SubElement(member, xroad + "name").text = _xml_safe(name)

@@ -113,10 +113,10 @@ _SESSION = web.AppKey("session", aiohttp.ClientSession)
 @contextlib.asynccontextmanager
 async def serve_app(app: web.Application, sock: socket.socket,
                     ssl_context: ssl.SSLContext | None = None) -> AsyncIterator[None]:
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
     await runner.setup()
     try:
-        await web.SockSite(runner, sock, ssl_context=ssl_context, shutdown_timeout=1.0).start()
+        await web.SockSite(runner, sock, ssl_context=ssl_context).start()
         yield
     finally:
         await runner.cleanup()

@@ -9,6 +9,7 @@ Usage::
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Iterable
 
@@ -43,6 +44,8 @@ from gateway.trust import FORWARDED_CERT_HEADER, peer_certificate
 from gateway.xroad_rest import forwardable_headers, last_header, request_hash
 
 __all__ = ["AuthenticateClient", "SendSigned", "VerifyResponse", "hash_headers"]
+
+_logger = logging.getLogger("gateway.exchange")
 
 _LOOPBACK = ("127.0.0.1", "::1")
 # Never passed on: ours, or a proxy's statement about the TLS peer.
@@ -106,7 +109,7 @@ class SendSigned:
         headers.append((SIGNATURE_HEADER, token))
         ex.request_hash = request_hash(ex.method, raw_path, hash_headers(headers), ex.body)
         submit_request_record(self.node, ex)
-        ex.response = await self._send(ex, provider, raw_path, headers)
+        ex.upstream = await self._send(ex, provider, raw_path, headers)
 
     async def _send(self, ex: Exchange, provider: Member, raw_path: str,
                     headers: list[tuple[str, str]]) -> Reply:
@@ -144,7 +147,7 @@ class VerifyResponse:
         self.node = node
 
     async def __call__(self, ex: Exchange) -> None:
-        reply, directory, provider = ex.response, ex.directory, ex.peer
+        reply, directory, provider = ex.upstream, ex.directory, ex.peer
         assert reply is not None and directory is not None and provider is not None
         token = last_header(reply.headers, SIGNATURE_HEADER)
         if token is None:
@@ -165,9 +168,17 @@ class VerifyResponse:
         except InvalidSignatureError as exc:
             raise exc.with_origin(CLIENT_PROXY) from None
         if last_header(reply.headers, "X-Road-Request-Hash") != ex.request_hash:
-            raise InconsistentResponseError("the answer is bound to another request "
-                                            "(X-Road-Request-Hash differs)", origin=CLIENT_PROXY)
+            if last_header(reply.headers, "X-Road-Error") is not None:
+                # An authentic refusal of a request that was altered on the way: the
+                # provider's verdict is the most precise answer, and an error carries no data.
+                _logger.warning("exchange %s: request altered in transit; %s refused it with %s",
+                                ex.id, provider.id, last_header(reply.headers, "X-Road-Error"))
+            else:
+                raise InconsistentResponseError(
+                    "the answer is bound to another request (X-Road-Request-Hash differs)",
+                    origin=CLIENT_PROXY)
         reply.signature = token
         reply.headers = [(n, v) for n, v in forwardable_headers(reply.headers)
                          if n.lower() not in _PRIVATE]
+        ex.response = reply
 

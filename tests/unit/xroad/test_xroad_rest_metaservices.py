@@ -67,7 +67,7 @@ def test_list_clients_xml_matches_c1() -> None:
     expected = _parse(
         shared_path("soap/pr-meta-metaservices/C1-listClients-response.xml").read_bytes()
     )
-    ours = _parse(list_clients_xml(C1_CLIENTS, "AA"))
+    ours = _parse(list_clients_xml(C1_CLIENTS))
     assert _tree(ours) == _tree(expected)
     assert (
         ours.nsmap
@@ -84,13 +84,14 @@ def test_list_clients_xml_has_a_standalone_utf8_declaration() -> None:
     assert (document.encoding, document.standalone) == ("UTF-8", True)
 
 
-def test_instance_keeps_only_that_instances_clients() -> None:
+def test_xroad_instance_keeps_only_that_instances_clients() -> None:
     others = [(ClientId("BB", "GOV", "X"), "Other"), (ClientId("BB", "GOV", "X", "s"), "Other s")]
     clients = others + C1_CLIENTS
-    assert list_clients_json(clients, "AA") == list_clients_json(C1_CLIENTS)
-    assert list_clients_xml(clients, "AA") == list_clients_xml(C1_CLIENTS)
-    assert len(orjson.loads(list_clients_json(clients, "BB"))["member"]) == 2
-    assert orjson.loads(list_clients_json(clients, "ZZ")) == {"member": []}
+    assert list_clients_json(clients, xroad_instance="AA") == list_clients_json(C1_CLIENTS)
+    assert list_clients_xml(clients, xroad_instance="AA") == list_clients_xml(C1_CLIENTS)
+    assert len(orjson.loads(list_clients_json(clients, xroad_instance="BB"))["member"]) == 2
+    assert orjson.loads(list_clients_json(clients, xroad_instance="ZZ")) == {"member": []}
+    assert len(orjson.loads(list_clients_json(clients))["member"]) == 6
 
 
 def test_a_subsystem_without_a_name_has_no_subsystem_name() -> None:

@@ -1,0 +1,224 @@
+"""A test federation: real certificates, a signed directory, real gateways on 127.0.0.1.
+
+Usage (through the fixtures in conftest.py)::
+
+    async with fed.start() as (de, ee):
+        async with fed.client("DE") as http:
+            resp = await http.get(f"{de.client_url}/r1/EE/GOV/70000310/ariregister/ettevotted/x",
+                                  headers={"X-Road-Client": fed.client_id("DE")})
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import ssl
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from gateway._crypto import now_utc
+from gateway.app import Gateway, bind
+from gateway.directory import sign_directory
+from gateway.directory_cli import build_directory
+from gateway.pki import CertificateAuthority, Issued, Usage
+from gateway.settings import Settings
+from gateway.trust import peer_client_context
+
+HOST = "127.0.0.1"
+DE = "DE/GOV/05974028"
+EE = "EE/GOV/70000310"
+SERVICE = f"{EE}/ariregister/ettevotted"
+
+
+@dataclass
+class HarnessMember:
+    key: str
+    id: str
+    client_subsystem: str
+    dir: Path
+    tls: Issued
+    signing: Issued
+    client: Issued
+    peer_sock: Any = None
+    client_sock: Any = None
+    services: list[dict[str, Any]] = field(default_factory=list)
+    settings_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def peer_url(self) -> str:
+        return f"https://{HOST}:{self.peer_sock.getsockname()[1]}"
+
+
+class Harness:
+    """Two members: DE (a client system, gewerbeamt) and EE (the service ettevotted)."""
+
+    def __init__(self, root: Path, ca: CertificateAuthority, backend_url: str) -> None:
+        self.root = root
+        self.ca = ca
+        self.operator = ca.issue("test federation operator", usage=Usage.SIGNING)
+        self.operator_cert, _ = self.operator.write(root / "operator")
+        self.ca_cert, _ = Issued(ca.key, ca.cert).write(root / "ca")
+        self.backend_url = backend_url
+        self.members = {
+            "DE": self._member("DE", DE, f"{DE}/gewerbeamt", []),
+            "EE": self._member("EE", EE, f"{EE}/klient", [{
+                "subsystem": "ariregister", "code": "ettevotted", "type": "REST",
+                "format": "opaque",
+                "endpoints": [{"method": "GET", "path": "/ettevotted/**"},
+                              {"method": "POST", "path": "/ettevotted/**"},
+                              {"method": "*", "path": "/echo/**"},
+                              {"method": "GET", "path": "/slow"},
+                              {"method": "GET", "path": "/redirect"}],
+                "openapi": '{"openapi": "3.0.0", "info": {"title": "ettevotted", '
+                           '"version": "1"}, "paths": {}}'}]),
+        }
+        self.access: list[dict[str, Any]] = [
+            {"client": f"{DE}/gewerbeamt", "service": SERVICE,
+             "endpoints": [{"method": "*", "path": "/ettevotted/**"},
+                           {"method": "*", "path": "/echo/**"},
+                           {"method": "GET", "path": "/slow"},
+                           {"method": "GET", "path": "/redirect"}]}]
+        self.revoked: list[dict[str, str]] = []
+        self.valid_hours = 24.0
+        self.sequence = 1
+        self.directory_path = root / "directory.jws"
+
+    def _member(self, key: str, member_id: str, client: str,
+                services: list[dict[str, Any]]) -> HarnessMember:
+        directory = self.root / key.lower()
+        return HarnessMember(
+            key, member_id, client, directory,
+            tls=self.ca.issue(member_id, usage=Usage.TLS, hosts=[HOST, "localhost"]),
+            signing=self.ca.issue(member_id, usage=Usage.SIGNING),
+            client=self.ca.issue(client, usage=Usage.CLIENT), services=services)
+
+    def client_id(self, key: str) -> str:
+        return self.members[key].client_subsystem
+
+    # ------------------------------------------------------------------ directory
+
+    def directory_document(self) -> dict[str, Any]:
+        members = []
+        for m in self.members.values():
+            tls_path, _ = m.tls.write(m.dir / "tls")
+            sign_path, _ = m.signing.write(m.dir / "sign")
+            members.append({
+                "id": m.id, "name": m.key, "gateway_url": m.peer_url,
+                "tls_certificates": [str(tls_path)], "signing_certificates": [str(sign_path)],
+                "subsystems": [{"code": m.client_subsystem.rsplit("/", 1)[1], "name": "client"}]
+                + [{"code": s["subsystem"], "name": s["subsystem"]} for s in m.services],
+                "services": m.services})
+        spec = {"instance": "TEST", "cas": [str(self.ca_cert)], "members": members,
+                "access": self.access, "revoked": self.revoked}
+        return build_directory(spec, self.root, valid_hours=self.valid_hours,
+                               sequence=self.sequence)
+
+    def publish(self, document: dict[str, Any] | None = None,
+                signer: Issued | None = None) -> None:
+        """Sign (by the operator unless told otherwise) and write the directory file."""
+        document = document or self.directory_document()
+        signer = signer or self.operator
+        self.directory_path.write_text(sign_directory(document, signer.key, signer.cert))
+        self.sequence += 1
+
+    # ------------------------------------------------------------------ gateways
+
+    def settings(self, key: str) -> Settings:
+        m = self.members[key]
+        client_path, _ = m.client.write(m.dir / "client")
+        tls_path, tls_key = m.tls.write(m.dir / "tls")
+        sign_path, sign_key = m.signing.write(m.dir / "sign")
+        raw: dict[str, Any] = {
+            "member": {"id": m.id},
+            "listen": {"peer": f"{HOST}:0", "client": f"{HOST}:0"},
+            "tls": {"certificate": str(tls_path), "key": str(tls_key)},
+            "signing": {"certificate": str(sign_path), "key": str(sign_key)},
+            "directory": {"source": str(self.directory_path),
+                          "trust_anchor": str(self.operator_cert), "refresh_interval": 3600},
+            "data": {"dir": str(m.dir / "data")},
+            "security": {"client_ca": str(self.ca_cert), "max_body_bytes": 65536},
+            "timeouts": {"backend": 2.0, "peer": 10.0},
+            "clients": [{"subsystem": m.client_subsystem, "certificate": str(client_path)}],
+            "services": [{"subsystem": s["subsystem"], "code": s["code"],
+                          "backend": self.backend_url} for s in m.services],
+        }
+        for section, values in m.settings_overrides.items():
+            raw.setdefault(section, {}).update(values)
+        return Settings.from_mapping(raw, base_dir=self.root, env={})
+
+    @contextlib.asynccontextmanager
+    async def start(self, publish: bool = True) -> AsyncIterator[tuple[Gateway, Gateway]]:
+        for m in self.members.values():
+            m.peer_sock, m.client_sock = bind(HOST, 0), bind(HOST, 0)
+        if publish:
+            self.publish()
+        async with contextlib.AsyncExitStack() as stack:
+            gateways = [await stack.enter_async_context(Gateway.running(
+                self.settings(k), peer_sock=m.peer_sock, client_sock=m.client_sock))
+                for k, m in self.members.items()]
+            yield gateways[0], gateways[1]
+
+    # ------------------------------------------------------------------ clients
+
+    def client_ssl(self, key: str) -> ssl.SSLContext:
+        m = self.members[key]
+        cert, private = m.client.write(m.dir / "client")
+        context = ssl.create_default_context(cafile=str(self.ca_cert))
+        context.load_cert_chain(cert, private)
+        return context
+
+    def client(self, key: str) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=self.client_ssl(key)))
+
+    def peer_session(self, issued: Issued, name: str = "peer") -> aiohttp.ClientSession:
+        """A session that speaks to peer ports with the given TLS identity."""
+        cert, key = issued.write(self.root / name)
+        context = peer_client_context(cert, key, [self.ca.cert])
+        return aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context))
+
+
+def expired_issue(ca: CertificateAuthority, subject: str, usage: Usage) -> Issued:
+    return ca.issue(subject, usage=usage, hosts=[HOST], days=1,
+                    not_before=now_utc() - timedelta(days=3))
+
+
+def make_backend() -> web.Application:
+    """A backend that shows what reached it."""
+
+    async def echo(request: web.Request) -> web.Response:
+        body = await request.read()
+        return web.json_response({
+            "method": request.method, "path": request.raw_path,
+            "headers": {k.lower(): v for k, v in request.headers.items()},
+            "body": body.decode("utf-8", "replace")}, headers={"X-Backend": "yes"})
+
+    async def slow(request: web.Request) -> web.Response:
+        import asyncio
+
+        await asyncio.sleep(5)
+        return web.json_response({})
+
+    async def redirect(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/ettevotted/elsewhere")
+
+    async def company(request: web.Request) -> web.Response:
+        return web.json_response({"registrikood": request.match_info["code"],
+                                  "nimi": "Põhjaranniku Puit OÜ"})
+
+    app = web.Application()
+    app.router.add_get("/ettevotted/{code}", company)
+    app.router.add_route("*", "/echo/{tail:.*}", echo)
+    app.router.add_get("/slow", slow)
+    app.router.add_get("/redirect", redirect)
+    return app
+
+
+def error_of(body: bytes) -> dict[str, Any]:
+    parsed: dict[str, Any] = json.loads(body)
+    return parsed
