@@ -88,10 +88,13 @@ def jws_algorithm(key: PrivateKey | PublicKey) -> str:
 def write_private_key(path: Path, key: PrivateKey, passphrase: bytes | None = None) -> None:
     """Write a PKCS#8 PEM key readable by its owner only (created 0600, never widened)."""
     encryption: serialization.KeySerializationEncryption = (
-        serialization.BestAvailableEncryption(passphrase) if passphrase
-        else serialization.NoEncryption())
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            encryption)
+        serialization.BestAvailableEncryption(passphrase)
+        if passphrase
+        else serialization.NoEncryption()
+    )
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
@@ -99,16 +102,18 @@ def write_private_key(path: Path, key: PrivateKey, passphrase: bytes | None = No
     os.chmod(path, 0o600)
 
 
-def load_private_key(path: Path, passphrase: bytes | None = None, *,
-                     key_name: str = "key") -> PrivateKey:
+def load_private_key(
+    path: Path, passphrase: bytes | None = None, *, key_name: str = "key"
+) -> PrivateKey:
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), passphrase)
     except FileNotFoundError as exc:
         raise ConfigError(key_name, f"file {path} does not exist") from exc
     except (ValueError, TypeError) as exc:
         raise ConfigError(key_name, f"{path} is not a readable PEM private key ({exc})") from exc
-    if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
-                      | ed25519.Ed25519PrivateKey):
+    if not isinstance(
+        key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+    ):
         raise ConfigError(key_name, f"{path}: unsupported key type {type(key).__name__}")
     return key
 
@@ -163,4 +168,3 @@ def validity(cert: x509.Certificate) -> tuple[datetime, datetime]:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
-

@@ -18,8 +18,9 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 from gateway import __version__
 from gateway.errors import ConfigError, GatewayError
@@ -32,40 +33,61 @@ EXIT_CONFIG = 2
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-v", "--verbose", action="count", default=0,
-                        help="more log output (repeat for debug)")
+    common.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (repeat for debug)"
+    )
     common.add_argument("--json", action="store_true", help="machine-readable output and logs")
-    parser = argparse.ArgumentParser(prog="xgw", parents=[common], description=(
-        "xgw: a federated data-exchange gateway (X-Road message protocol, signed hops, "
-        "audit log)."))
+    parser = argparse.ArgumentParser(
+        prog="xgw",
+        parents=[common],
+        description=(
+            "xgw: a federated data-exchange gateway (X-Road message protocol, signed hops, "
+            "audit log)."
+        ),
+    )
     parser.add_argument("--version", action="version", version=f"xgw {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = sub.add_parser("serve", parents=[common], help="run one gateway node")
     serve.add_argument("--config", type=Path, required=True, help="the node's TOML file")
-    serve.add_argument("--check", action="store_true",
-                       help="only load and check the configuration, then exit")
+    serve.add_argument(
+        "--check", action="store_true", help="only load and check the configuration, then exit"
+    )
     serve.set_defaults(func=_serve)
 
-    demo = sub.add_parser("demo", parents=[common],
-                          help="run a three-member federation (DE, EE, NL) on 127.0.0.1")
-    demo.add_argument("--serve", action="store_true",
-                      help="keep the federation running after the scripted exchanges")
-    demo.add_argument("--state-dir", type=Path,
-                      help="where certificates, configs and data go (default: a temp dir)")
+    demo = sub.add_parser(
+        "demo", parents=[common], help="run a three-member federation (DE, EE, NL) on 127.0.0.1"
+    )
+    demo.add_argument(
+        "--serve",
+        action="store_true",
+        help="keep the federation running after the scripted exchanges",
+    )
+    demo.add_argument(
+        "--state-dir",
+        type=Path,
+        help="where certificates, configs and data go (default: a temp dir)",
+    )
     demo.set_defaults(func=_demo)
 
     _add_directory(sub, common)
     _add_audit(sub, common)
+    connectors = sub.add_parser("connectors", parents=[common], help="format connectors")
+    csub = connectors.add_subparsers(dest="action", required=True, metavar="ACTION")
+    csub.add_parser("list", parents=[common], help="list the registered connectors").set_defaults(
+        func=_connectors_list
+    )
     return parser
 
 
-def _add_directory(sub: argparse._SubParsersAction[argparse.ArgumentParser],
-                   common: argparse.ArgumentParser) -> None:
+def _add_directory(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     directory = sub.add_parser("directory", parents=[common], help="the federation directory")
     dsub = directory.add_subparsers(dest="action", required=True, metavar="ACTION")
-    create = dsub.add_parser("create", parents=[common],
-                             help="build an unsigned directory from a federation TOML spec")
+    create = dsub.add_parser(
+        "create", parents=[common], help="build an unsigned directory from a federation TOML spec"
+    )
     create.add_argument("spec", type=Path)
     create.add_argument("-o", "--out", type=Path, required=True)
     create.add_argument("--valid-hours", type=float, default=24.0)
@@ -79,17 +101,24 @@ def _add_directory(sub: argparse._SubParsersAction[argparse.ArgumentParser],
     sign.set_defaults(func=_directory_sign)
     show = dsub.add_parser("show", parents=[common], help="print a directory, verify it")
     show.add_argument("directory", type=Path)
-    show.add_argument("--trust-anchor", type=Path,
-                      help="the operator's certificate: verify signature and freshness")
+    show.add_argument(
+        "--trust-anchor",
+        type=Path,
+        help="the operator's certificate: verify signature and freshness",
+    )
     show.set_defaults(func=_directory_show)
 
 
-def _add_audit(sub: argparse._SubParsersAction[argparse.ArgumentParser],
-               common: argparse.ArgumentParser) -> None:
+def _add_audit(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     audit = sub.add_parser("audit", parents=[common], help="the audit log")
     asub = audit.add_subparsers(dest="action", required=True, metavar="ACTION")
-    verify = asub.add_parser("verify", parents=[common],
-                             help="re-check the whole log; exit 1 naming the first bad record")
+    verify = asub.add_parser(
+        "verify",
+        parents=[common],
+        help="re-check the whole log; exit 1 naming the first bad record",
+    )
     where = verify.add_mutually_exclusive_group(required=True)
     where.add_argument("--data-dir", type=Path, help="the gateway's data directory")
     where.add_argument("--db", type=Path, help="the audit database file")
@@ -105,8 +134,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.check:
         print(f"config {args.config} is valid: member {settings.member.id}")
         return 0
-    _run(serve(settings))
-    return 0
+    return _run(serve(settings))
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -118,8 +146,9 @@ def _demo(args: argparse.Namespace) -> int:
 def _directory_create(args: argparse.Namespace) -> int:
     from gateway import directory_cli
 
-    return directory_cli.create(args.spec, args.out, valid_hours=args.valid_hours,
-                                sequence=args.sequence)
+    return directory_cli.create(
+        args.spec, args.out, valid_hours=args.valid_hours, sequence=args.sequence
+    )
 
 
 def _directory_sign(args: argparse.Namespace) -> int:
@@ -145,8 +174,17 @@ def _audit_verify(args: argparse.Namespace) -> int:
         db = args.db or args.data_dir / AUDIT_DB
     result = asyncio.run(verify_sqlite(db))
     if args.json:
-        print(json.dumps({"database": str(db), "ok": result.ok, "records": result.count,
-                          "first_bad": result.first_bad, "reason": result.reason}))
+        print(
+            json.dumps(
+                {
+                    "database": str(db),
+                    "ok": result.ok,
+                    "records": result.count,
+                    "first_bad": result.first_bad,
+                    "reason": result.reason,
+                }
+            )
+        )
     elif result.ok:
         print(f"{db}: OK, {result.count} records, chain intact")
     else:
@@ -154,16 +192,30 @@ def _audit_verify(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
-def _run(coro):  # type: ignore[no-untyped-def]
+def _connectors_list(args: argparse.Namespace) -> int:
+    from connectors.registry import default_registry
+
+    registry = default_registry()
+    if args.json:
+        print(json.dumps(registry.names()))
+    else:
+        for name in registry.names():
+            print(name)
+    return 0
+
+
+def _run(coro: Coroutine[Any, Any, int | None]) -> int:
     try:
-        return asyncio.run(coro)
+        return asyncio.run(coro) or 0
     except KeyboardInterrupt:
         return 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    configure_logging(args.verbose, as_json=args.json)
+    # A server logs one line per exchange by default; one-shot commands only warnings.
+    verbosity = max(args.verbose, 1) if args.command == "serve" else args.verbose
+    configure_logging(verbosity, as_json=args.json)
     try:
         code: int = args.func(args)
     except ConfigError as exc:

@@ -702,19 +702,23 @@ class DirectoryManager:
     async def _refresh_loop(self) -> None:
         while True:
             await asyncio.sleep(self._interval)
-            try:
-                await self.refresh()
-            except Exception:
-                # The loop must survive anything: a dead refresh task ends in an outage.
-                _logger.exception("directory refresh from %s failed unexpectedly", self.source)
+            await self.refresh()  # never raises: a dead refresh task would end in an outage
 
     async def refresh(self) -> bool:
-        """One refresh; True when a valid directory (this or the same publication) is current."""
+        """One refresh; True when a valid directory (this or the same publication) is current.
+
+        Never raises: ``start()`` and the refresh loop rely on it.
+        """
         try:
             token = await self._fetch()
             self._accept(token)
         except DirectoryError as exc:
             self._refused(exc)
+            return False
+        except Exception as exc:
+            # A bug, not a bad publication: keep the traceback, keep the current directory.
+            _logger.exception("directory refresh from %s failed unexpectedly", self.source)
+            self._refused(DirectoryError(f"internal error: {type(exc).__name__}: {exc}"))
             return False
         return True
 

@@ -373,6 +373,8 @@ def _verification(text: str, signed: bool, anchors: list[x509.Certificate]) -> d
 def _print_certificates(label: str, certs: list[dict[str, Any]], indent: str) -> None:
     for cert in certs:
         print(f"{indent}{label:<8} sha256 {cert['sha256']}")
+        if label == "signing":  # the kid that message and directory JWS headers carry
+            print(f"{indent}{'':<8} kid {cert['kid']}")
         print(
             f"{indent}{'':<8} {cert['subject']}, serial {cert['serial']}, "
             f"expires {cert['not_after']} [{cert['status']}]"

@@ -19,16 +19,27 @@ import orjson
 __all__ = ["JsonFormatter", "configure_logging"]
 
 # Fields the exchange logger adds with ``extra=``; copied into JSON lines.
-_EXTRA_FIELDS = ("exchange_id", "direction", "client", "service", "status", "code",
-                 "error_id", "duration_ms")
+_EXTRA_FIELDS = (
+    "exchange_id",
+    "direction",
+    "client",
+    "service",
+    "status",
+    "code",
+    "error_id",
+    "duration_ms",
+)
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        line = {"time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-                + f".{int(record.msecs):03d}Z",
-                "level": record.levelname, "logger": record.name,
-                "message": record.getMessage()}
+        line = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         for name in _EXTRA_FIELDS:
             if hasattr(record, name):
                 line[name] = getattr(record, name)
@@ -44,11 +55,15 @@ def configure_logging(verbosity: int = 0, *, as_json: bool = False) -> None:
         if not isinstance(level, int):
             level = logging.INFO
     else:
-        level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 \
-            else logging.DEBUG
+        level = (
+            logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+        )
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if as_json else logging.Formatter(
-        "%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        JsonFormatter()
+        if as_json
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

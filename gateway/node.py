@@ -15,17 +15,18 @@ from __future__ import annotations
 import contextlib
 import logging
 import ssl
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-import time
 from datetime import UTC, datetime
 
 import aiohttp
+from cryptography import x509
 
 from gateway._crypto import fingerprint, load_certificate, load_private_key
 from gateway.audit.log import AuditLog
 from gateway.directory import Directory, DirectoryManager
-from gateway.errors import ConfigError
+from gateway.errors import ConfigError, DirectoryError
 from gateway.identifiers import ClientId
 from gateway.replay import ReplayCache
 from gateway.settings import Settings
@@ -52,8 +53,8 @@ class Node:
     peer_client_ssl: ssl.SSLContext
     peer_session: aiohttp.ClientSession
     backend_session: aiohttp.ClientSession
-    client_bindings: dict[str, ClientId]          # client cert SHA-256 -> subsystem
-    backends: dict[tuple[str, str], str]           # (subsystem, service code) -> backend URL
+    client_bindings: dict[str, ClientId]  # client cert SHA-256 -> subsystem
+    backends: dict[tuple[str, str], str]  # (subsystem, service code) -> backend URL
 
     @property
     def snake_errors(self) -> bool:
@@ -68,9 +69,14 @@ class Node:
 
     @classmethod
     async def _build(cls, settings: Settings, stack: contextlib.AsyncExitStack) -> Node:
-        anchor = load_certificate(settings.directory.trust_anchor, key_name="directory.trust_anchor")
-        directory = DirectoryManager(settings.directory.source, [anchor],
-                                     refresh_interval=settings.directory.refresh_interval)
+        anchor = load_certificate(
+            settings.directory.trust_anchor, key_name="directory.trust_anchor"
+        )
+        directory = DirectoryManager(
+            settings.directory.source,
+            [anchor],
+            refresh_interval=settings.directory.refresh_interval,
+        )
         await directory.start()
         stack.push_async_callback(directory.close)
         cas = _federation_cas(directory)
@@ -89,30 +95,42 @@ class Node:
         peer_session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(ssl=client_ssl, limit=256, limit_per_host=128),
             timeout=aiohttp.ClientTimeout(total=timeouts.peer, sock_connect=timeouts.connect),
-            auto_decompress=False, skip_auto_headers=("User-Agent",))
+            auto_decompress=False,
+            skip_auto_headers=("User-Agent",),
+        )
         stack.push_async_callback(peer_session.close)
         backend_session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=256),
             timeout=aiohttp.ClientTimeout(total=timeouts.backend, sock_connect=timeouts.connect),
-            auto_decompress=False, skip_auto_headers=("User-Agent",))
+            auto_decompress=False,
+            skip_auto_headers=("User-Agent",),
+        )
         stack.push_async_callback(backend_session.close)
 
         return cls(
-            settings=settings, member=settings.member_id, directory=directory,
-            signer=HopSigner(load_private_key(settings.signing.key, key_name="signing.key"),
-                             load_certificate(settings.signing.certificate,
-                                              key_name="signing.certificate")),
-            replay=replay, audit=audit, peers=PeerIdentifier(),
-            peer_server_ssl=server_ssl, peer_client_ssl=client_ssl,
-            peer_session=peer_session, backend_session=backend_session,
+            settings=settings,
+            member=settings.member_id,
+            directory=directory,
+            signer=HopSigner(
+                load_private_key(settings.signing.key, key_name="signing.key"),
+                load_certificate(settings.signing.certificate, key_name="signing.certificate"),
+            ),
+            replay=replay,
+            audit=audit,
+            peers=PeerIdentifier(),
+            peer_server_ssl=server_ssl,
+            peer_client_ssl=client_ssl,
+            peer_session=peer_session,
+            backend_session=backend_session,
             client_bindings=_client_bindings(settings),
-            backends={(s.subsystem, s.code): s.backend for s in settings.services})
+            backends={(s.subsystem, s.code): s.backend for s in settings.services},
+        )
 
 
-def _federation_cas(directory: DirectoryManager) -> list[object]:
+def _federation_cas(directory: DirectoryManager) -> list[x509.Certificate]:
     try:
         return list(directory.current().ca_certificates)
-    except Exception:  # noqa: BLE001 -- no valid directory yet: the TLS store fills on first success
+    except DirectoryError:  # none valid yet: the TLS stores fill when one arrives
         return []
 
 
@@ -122,7 +140,9 @@ def _trust_new_cas(directory: Directory, *contexts: ssl.SSLContext) -> None:
 
 
 async def _reload_nonces(replay: ReplayCache, audit: AuditLog) -> None:
-    since = datetime.fromtimestamp(_now() - 2 * replay.window, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    since = datetime.fromtimestamp(_now() - 2 * replay.window, UTC).strftime(
+        "%Y-%m-%dT%H:%M:%S.%fZ"
+    )
     seen = await audit.recent_nonces(since)
     replay.load((nonce, _parse_time(at)) for nonce, at in seen)
     if seen:
@@ -145,7 +165,8 @@ def _client_bindings(settings: Settings) -> dict[str, ClientId]:
         cert = load_certificate(client.certificate, key_name=f"clients[{index}].certificate")
         fp = fingerprint(cert)
         if fp in bindings:
-            raise ConfigError(f"clients[{index}].certificate",
-                              "the same certificate is bound to two subsystems")
+            raise ConfigError(
+                f"clients[{index}].certificate", "the same certificate is bound to two subsystems"
+            )
         bindings[fp] = ClientId.parse(client.subsystem)
     return bindings

@@ -37,9 +37,12 @@ from gateway.directory import Directory, Member
 from gateway.errors import GatewayError
 from gateway.identifiers import ClientId, ServiceId
 
-__all__ = ["Exchange", "Pipeline", "Reply", "Stage"]
+__all__ = ["Direction", "Exchange", "Pipeline", "Reply", "Stage"]
 
 _logger = logging.getLogger("gateway.exchange")
+
+
+Direction = Literal["outbound", "inbound"]
 
 
 @dataclass(slots=True)
@@ -56,10 +59,10 @@ class Reply:
 class Exchange:
     """Everything one request/response pair carries through the stages."""
 
-    direction: Literal["outbound", "inbound"]
+    direction: Direction
     method: str
-    raw_path: str                       # as arrived: /r1/...?query
-    headers: list[tuple[str, str]]      # as arrived, in order
+    raw_path: str  # as arrived: /r1/...?query
+    headers: list[tuple[str, str]]  # as arrived, in order
     body: bytes
     transport: BaseTransport | None
     id: str = ""
@@ -67,17 +70,17 @@ class Exchange:
     started: float = field(default_factory=time.perf_counter)
     client: ClientId | None = None
     service: ServiceId | None = None
-    backend_path: str = ""              # what follows the service id, with the query
+    backend_path: str = ""  # what follows the service id, with the query
     xroad_headers: list[tuple[str, str]] = field(default_factory=list)
     directory: Directory | None = None
-    peer: Member | None = None          # the other gateway's member
+    peer: Member | None = None  # the other gateway's member
     request_digest: str = ""
     request_signature: str | None = None
     request_nonce: str | None = None
     request_hash: str | None = None
     request_audited: bool = False
-    upstream: Reply | None = None       # what the peer or backend answered, before checks
-    response: Reply | None = None       # what the caller gets; set once it may be answered
+    upstream: Reply | None = None  # what the peer or backend answered, before checks
+    response: Reply | None = None  # what the caller gets; set once it may be answered
     error: GatewayError | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -86,12 +89,23 @@ class Exchange:
         return self.id
 
     @property
+    def error_type(self) -> str | None:
+        """Ours, or the one a peer's authentic answer carries (passed through to the caller)."""
+        if self.error is not None:
+            return self.error.type
+        if self.response is not None:
+            for name, value in self.response.headers:
+                if name.lower() == "x-road-error":
+                    return value
+        return None
+
+    @property
     def duration_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000.0
 
 
 class Stage(Protocol):
-    async def __call__(self, exchange: Exchange) -> None: ...
+    async def __call__(self, exchange: Exchange, /) -> None: ...
 
 
 ErrorRenderer = Callable[[Exchange, GatewayError], Reply]
@@ -100,8 +114,9 @@ ErrorRenderer = Callable[[Exchange, GatewayError], Reply]
 class Pipeline:
     """Runs ``stages`` in order, then ``finish``; refusals become rendered errors."""
 
-    def __init__(self, stages: Sequence[Stage], finish: Sequence[Stage],
-                 render: ErrorRenderer) -> None:
+    def __init__(
+        self, stages: Sequence[Stage], finish: Sequence[Stage], render: ErrorRenderer
+    ) -> None:
         self.stages = tuple(stages)
         self.finish = tuple(finish)
         self.render = render
@@ -117,14 +132,14 @@ class Pipeline:
                     break
         except GatewayError as exc:
             self._refuse(exchange, exc)
-        except Exception as exc:  # noqa: BLE001 -- the one place an unexpected error is contained
+        except Exception as exc:
             self._refuse(exchange, _internal(exc, exchange))
         for stage in self.finish:
             try:
                 await stage(exchange)
             except GatewayError as exc:
                 self._refuse(exchange, exc)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self._refuse(exchange, _internal(exc, exchange))
         assert exchange.response is not None
         _log_exchange(exchange)
@@ -137,21 +152,37 @@ class Pipeline:
 
 def _internal(exc: Exception, exchange: Exchange) -> GatewayError:
     error = GatewayError("internal error; the gateway's log names the cause by this id")
-    _logger.error("internal error %s in exchange %s", error.detail, exchange.id,
-                  exc_info=(type(exc), exc, exc.__traceback__))
+    _logger.error(
+        "internal error %s in exchange %s",
+        error.detail,
+        exchange.id,
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
     return error
 
 
 def _log_exchange(exchange: Exchange) -> None:
-    response = exchange.response
-    status = response.status if response is not None else 0
-    error = exchange.error
+    status = exchange.response.status if exchange.response is not None else 0
+    code = exchange.error_type
+    error_id = exchange.error.detail if exchange.error else None
     _logger.info(
-        "exchange %s %s %s %s %s -> %s %s %.1fms", exchange.id, exchange.direction,
-        exchange.client, exchange.service, exchange.method, status,
-        error.type if error else "ok", exchange.duration_ms,
-        extra={"exchange_id": exchange.id, "direction": exchange.direction,
-               "client": str(exchange.client), "service": str(exchange.service),
-               "status": status, "code": error.type if error else None,
-               "error_id": error.detail if error else None,
-               "duration_ms": round(exchange.duration_ms, 2)})
+        "exchange %s %s %s %s %s -> %s %s %.1fms",
+        exchange.id,
+        exchange.direction,
+        exchange.client,
+        exchange.service,
+        exchange.method,
+        status,
+        code or "ok",
+        exchange.duration_ms,
+        extra={
+            "exchange_id": exchange.id,
+            "direction": exchange.direction,
+            "client": str(exchange.client),
+            "service": str(exchange.service),
+            "status": status,
+            "code": code,
+            "error_id": error_id,
+            "duration_ms": round(exchange.duration_ms, 2),
+        },
+    )

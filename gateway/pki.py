@@ -35,8 +35,8 @@ __all__ = ["CertificateAuthority", "Issued", "Usage"]
 
 
 class Usage(enum.Enum):
-    TLS = "tls"          # server and client authentication (gateway <-> gateway, client port)
-    CLIENT = "client"    # a local client system authenticating to its gateway
+    TLS = "tls"  # server and client authentication (gateway <-> gateway, client port)
+    CLIENT = "client"  # a local client system authenticating to its gateway
     SIGNING = "signing"  # message signatures (JWS), the directory operator's key too
 
 
@@ -76,58 +76,105 @@ class CertificateAuthority:
     cert: x509.Certificate
 
     @classmethod
-    def create(cls, common_name: str, *, days: int = 3650, key_kind: str = "ec-p256",
-               not_before: datetime | None = None) -> CertificateAuthority:
+    def create(
+        cls,
+        common_name: str,
+        *,
+        days: int = 3650,
+        key_kind: str = "ec-p256",
+        not_before: datetime | None = None,
+    ) -> CertificateAuthority:
         key = generate_key(key_kind)
         start = not_before or now_utc() - timedelta(minutes=5)
         name = _name(common_name, "xgw federation")
-        cert = (x509.CertificateBuilder()
-                .subject_name(name).issuer_name(name)
-                .public_key(key.public_key())
-                .serial_number(x509.random_serial_number())
-                .not_valid_before(start).not_valid_after(start + timedelta(days=days))
-                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True,
-                                             crl_sign=True, content_commitment=False,
-                                             key_encipherment=False, data_encipherment=False,
-                                             key_agreement=False, encipher_only=False,
-                                             decipher_only=False), critical=True)
-                .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                               critical=False)
-                .sign(key, _hash_for(key)))
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(start)
+            .not_valid_after(start + timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
+            )
+            .sign(key, _hash_for(key))
+        )
         return cls(key, cert)
 
-    def issue(self, subject: str, *, usage: Usage, hosts: list[str] | None = None,
-              days: int = 365, not_before: datetime | None = None,
-              key: PrivateKey | None = None, key_kind: str = "ec-p256") -> Issued:
+    def issue(
+        self,
+        subject: str,
+        *,
+        usage: Usage,
+        hosts: list[str] | None = None,
+        days: int = 365,
+        not_before: datetime | None = None,
+        key: PrivateKey | None = None,
+        key_kind: str = "ec-p256",
+    ) -> Issued:
         """Issue an end-entity certificate; ``subject`` is an X-Road identifier."""
         key = key or generate_key(key_kind)
         start = not_before or now_utc() - timedelta(minutes=5)
-        builder = (x509.CertificateBuilder()
-                   .subject_name(_name(subject, subject.split("/")[0]))
-                   .issuer_name(self.cert.subject)
-                   .public_key(key.public_key())
-                   .serial_number(x509.random_serial_number())
-                   .not_valid_before(start).not_valid_after(start + timedelta(days=days))
-                   .add_extension(x509.BasicConstraints(ca=False, path_length=None),
-                                  critical=True)
-                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                       self.cert.public_key()), critical=False))  # type: ignore[arg-type]
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(_name(subject, subject.split("/")[0]))
+            .issuer_name(self.cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(start)
+            .not_valid_after(start + timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()),
+                critical=False,
+            )
+        )
         signing = usage is Usage.SIGNING
-        builder = builder.add_extension(x509.KeyUsage(
-            digital_signature=True, content_commitment=signing, key_encipherment=False,
-            data_encipherment=False, key_agreement=False, key_cert_sign=False,
-            crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        builder = builder.add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=signing,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         if usage is Usage.TLS:
-            builder = builder.add_extension(x509.ExtendedKeyUsage(
-                [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
-                critical=False)
+            builder = builder.add_extension(
+                x509.ExtendedKeyUsage(
+                    [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+                ),
+                critical=False,
+            )
         elif usage is Usage.CLIENT:
             builder = builder.add_extension(
-                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
+            )
         if hosts:
-            builder = builder.add_extension(x509.SubjectAlternativeName(_alt_names(hosts)),
-                                            critical=False)
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName(_alt_names(hosts)), critical=False
+            )
         return Issued(key, builder.sign(self.key, _hash_for(self.key)))
 
     def write(self, stem: Path) -> tuple[Path, Path]:

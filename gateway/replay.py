@@ -37,11 +37,14 @@ class ReplayCache:
         if abs(now - iat) > self.window:
             raise StaleMessageError(
                 f"signing time {iat:.0f} is {now - iat:+.0f}s from now, outside the "
-                f"{self.window:.0f}s window", origin=SERVER_PROXY)
+                f"{self.window:.0f}s window",
+                origin=SERVER_PROXY,
+            )
         self._purge(now)
         if nonce in self._seen:
-            raise ReplayError(f"message nonce {nonce} was seen before: replay refused",
-                              origin=SERVER_PROXY)
+            raise ReplayError(
+                f"message nonce {nonce} was seen before: replay refused", origin=SERVER_PROXY
+            )
         self._remember(nonce, now)
 
     def load(self, seen: Iterable[tuple[str, float]], now: float | None = None) -> None:

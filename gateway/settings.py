@@ -56,8 +56,8 @@ class MemberSettings:
 
 @dataclass(frozen=True)
 class ListenSettings:
-    peer: Address          # TLS, client certificates required: peer gateways
-    client: Address        # local client systems (TLS or plain loopback)
+    peer: Address  # TLS, client certificates required: peer gateways
+    client: Address  # local client systems (TLS or plain loopback)
     client_tls: bool = True
 
 
@@ -69,18 +69,18 @@ class KeyPairSettings:
 
 @dataclass(frozen=True)
 class DirectorySettings:
-    source: str                    # a file path or an http(s) URL
-    trust_anchor: Path             # the federation operator's certificate
+    source: str  # a file path or an http(s) URL
+    trust_anchor: Path  # the federation operator's certificate
     refresh_interval: float = DEFAULT_REFRESH_INTERVAL
 
 
 @dataclass(frozen=True)
 class SecuritySettings:
-    replay_window: float = DEFAULT_REPLAY_WINDOW       # seconds either side of now
+    replay_window: float = DEFAULT_REPLAY_WINDOW  # seconds either side of now
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    client_ca: Path | None = None                      # issues local client certificates
-    allow_plain_loopback: bool = False                 # plain HTTP clients from 127.0.0.1 (dev)
-    trusted_proxies: tuple[str, ...] = ()              # TLS terminators (cert SHA-256 hex)
+    client_ca: Path | None = None  # issues local client certificates
+    allow_plain_loopback: bool = False  # plain HTTP clients from 127.0.0.1 (dev)
+    trusted_proxies: tuple[str, ...] = ()  # TLS terminators (cert SHA-256 hex)
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class TimeoutSettings:
 
 @dataclass(frozen=True)
 class XRoadSettings:
-    error_spelling: str = "CamelCase"   # or "snake_case" (X-Road 7.8)
+    error_spelling: str = "CamelCase"  # or "snake_case" (X-Road 7.8)
 
 
 @dataclass(frozen=True)
@@ -139,12 +139,14 @@ class Settings:
             raise ConfigError("--config", f"file {path} does not exist") from exc
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError("--config", f"{path} is not valid TOML: {exc}") from exc
-        return cls.from_mapping(raw, base_dir=path.resolve().parent,
-                                env=os.environ if env is None else env)
+        return cls.from_mapping(
+            raw, base_dir=path.resolve().parent, env=os.environ if env is None else env
+        )
 
     @classmethod
-    def from_mapping(cls, raw: Mapping[str, Any], *, base_dir: Path,
-                     env: Mapping[str, str]) -> Settings:
+    def from_mapping(
+        cls, raw: Mapping[str, Any], *, base_dir: Path, env: Mapping[str, str]
+    ) -> Settings:
         loader = _Loader(base_dir, env)
         data = dict(raw)
         data_section = data.pop("data", {})
@@ -164,8 +166,9 @@ class Settings:
                 item_type = typing.get_args(hints[f.name])[0]
                 sections[f.name] = loader.table_array(f.name, value, item_type)
             else:
-                sections[f.name] = loader.section(f.name, value, hints[f.name],
-                                                  required=f.default_factory is dataclasses.MISSING)
+                sections[f.name] = loader.section(
+                    f.name, value, hints[f.name], required=f.default_factory is dataclasses.MISSING
+                )
         if data:
             raise ConfigError(next(iter(data)), "unknown section or key")
         settings = cls(**sections)
@@ -274,7 +277,16 @@ def _strip_optional(target: Any) -> Any:
 def _bool(raw: Any) -> bool:
     if isinstance(raw, bool):
         return raw
-    if isinstance(raw, str) and raw.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+    if isinstance(raw, str) and raw.lower() in (
+        "1",
+        "true",
+        "yes",
+        "on",
+        "0",
+        "false",
+        "no",
+        "off",
+    ):
         return raw.lower() in ("1", "true", "yes", "on")
     raise ValueError(f"must be true or false, not {raw!r}")
 
@@ -312,30 +324,43 @@ def _str_tuple(raw: Any, from_env: bool) -> tuple[str, ...]:
 def _check_consistency(settings: Settings) -> None:
     member = ClientId.parse(settings.member.id) if _valid_id(settings.member.id) else None
     if member is None or member.subsystem is not None:
-        raise ConfigError("member.id", f"must be a member identifier INSTANCE/CLASS/CODE, "
-                                       f"not {settings.member.id!r}")
+        raise ConfigError(
+            "member.id",
+            f"must be a member identifier INSTANCE/CLASS/CODE, not {settings.member.id!r}",
+        )
     for index, client in enumerate(settings.clients):
         if not _valid_id(client.subsystem) or ClientId.parse(client.subsystem).subsystem is None:
-            raise ConfigError(f"clients[{index}].subsystem",
-                              f"must be INSTANCE/CLASS/CODE/SUBSYSTEM, not {client.subsystem!r}")
+            raise ConfigError(
+                f"clients[{index}].subsystem",
+                f"must be INSTANCE/CLASS/CODE/SUBSYSTEM, not {client.subsystem!r}",
+            )
         if ClientId.parse(client.subsystem).member != member:
-            raise ConfigError(f"clients[{index}].subsystem",
-                              f"{client.subsystem} is not a subsystem of {member}")
+            raise ConfigError(
+                f"clients[{index}].subsystem", f"{client.subsystem} is not a subsystem of {member}"
+            )
         if client.certificate is None and not settings.security.allow_plain_loopback:
-            raise ConfigError(f"clients[{index}].certificate",
-                              "is required unless security.allow_plain_loopback = true")
+            raise ConfigError(
+                f"clients[{index}].certificate",
+                "is required unless security.allow_plain_loopback = true",
+            )
     for index, service in enumerate(settings.services):
         if not service.backend.startswith(("http://", "https://")):
-            raise ConfigError(f"services[{index}].backend",
-                              f"must be an http:// or https:// URL, not {service.backend!r}")
+            raise ConfigError(
+                f"services[{index}].backend",
+                f"must be an http:// or https:// URL, not {service.backend!r}",
+            )
     if settings.xroad.error_spelling not in ("CamelCase", "snake_case"):
         raise ConfigError("xroad.error_spelling", "must be 'CamelCase' or 'snake_case'")
     if settings.listen.client_tls and settings.security.client_ca is None:
-        raise ConfigError("security.client_ca",
-                          "is required when listen.client_tls = true (it issues client certificates)")
+        raise ConfigError(
+            "security.client_ca",
+            "is required when listen.client_tls = true (it issues client certificates)",
+        )
     if not settings.listen.client_tls and not settings.security.allow_plain_loopback:
-        raise ConfigError("listen.client_tls",
-                          "plain HTTP on the client port needs security.allow_plain_loopback = true")
+        raise ConfigError(
+            "listen.client_tls",
+            "plain HTTP on the client port needs security.allow_plain_loopback = true",
+        )
     if not settings.listen.client_tls and settings.listen.client[0] not in _LOOPBACK:
         raise ConfigError("listen.client", "plain HTTP may only listen on a loopback address")
 

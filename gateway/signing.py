@@ -54,21 +54,25 @@ def body_digest(body: bytes) -> str:
 
 
 def _xroad_lines(headers: Iterable[tuple[str, str]]) -> list[str]:
-    lines = [f"{name.lower()}:{value.strip()}" for name, value in headers
-             if name.lower().startswith("x-road-")]
+    lines = [
+        f"{name.lower()}:{value.strip()}"
+        for name, value in headers
+        if name.lower().startswith("x-road-")
+    ]
     lines.sort()
     return lines
 
 
-def request_signing_input(method: str, raw_path: str, headers: Iterable[tuple[str, str]],
-                          digest: str) -> bytes:
-    """The bytes a request signature covers: method, raw path and query, X-Road headers, body digest."""
+def request_signing_input(
+    method: str, raw_path: str, headers: Iterable[tuple[str, str]], digest: str
+) -> bytes:
+    """What a request signature covers: method, raw path + query, X-Road headers, body digest."""
     lines = [f"{_PROTOCOL_LINE} request", method.upper(), raw_path, *_xroad_lines(headers), digest]
     return "\n".join(lines).encode("utf-8")
 
 
 def response_signing_input(status: int, headers: Iterable[tuple[str, str]], digest: str) -> bytes:
-    """A response signs its status, its X-Road headers (with the request hash) and its body digest."""
+    """A response signs its status, X-Road headers (with the request hash) and body digest."""
     lines = [f"{_PROTOCOL_LINE} response", str(status), *_xroad_lines(headers), digest]
     return "\n".join(lines).encode("utf-8")
 
@@ -83,11 +87,17 @@ class HopSigner:
         self.algorithm = jws_algorithm(key)
 
     def sign(self, payload: bytes, *, nonce: str | None = None, iat: int | None = None) -> str:
-        headers = {"kid": self.kid, "typ": _TYP, "b64": False, "crit": ["b64"],
-                   "iat": int(time.time()) if iat is None else iat,
-                   "nonce": nonce or b64url(secrets.token_bytes(16))}
-        return api_jws.encode(payload, self._key, algorithm=self.algorithm, headers=headers,
-                              is_payload_detached=True)
+        headers = {
+            "kid": self.kid,
+            "typ": _TYP,
+            "b64": False,
+            "crit": ["b64"],
+            "iat": int(time.time()) if iat is None else iat,
+            "nonce": nonce or b64url(secrets.token_bytes(16)),
+        }
+        return api_jws.encode(
+            payload, self._key, algorithm=self.algorithm, headers=headers, is_payload_detached=True
+        )
 
 
 def unverified_header(token: str) -> dict[str, Any]:
@@ -100,8 +110,11 @@ def unverified_header(token: str) -> dict[str, Any]:
         raise InvalidSignatureError("signature is not an xgw hop signature (typ/b64)")
     if header.get("alg") not in ALGORITHMS:
         raise InvalidSignatureError(f"signature algorithm {header.get('alg')!r} not accepted")
-    if not isinstance(header.get("kid"), str) or not isinstance(header.get("nonce"), str) \
-            or not isinstance(header.get("iat"), int):
+    if (
+        not isinstance(header.get("kid"), str)
+        or not isinstance(header.get("nonce"), str)
+        or not isinstance(header.get("iat"), int)
+    ):
         raise InvalidSignatureError("signature header lacks kid, nonce or iat")
     return header
 
@@ -110,9 +123,9 @@ def verify(token: str, payload: bytes, public_key: PublicKey) -> None:
     """Check a detached signature over ``payload``; raise ``InvalidSignatureError``."""
     algorithm = jws_algorithm(public_key)
     try:
-        api_jws.decode_complete(token, public_key, algorithms=[algorithm],
-                                detached_payload=payload)
+        api_jws.decode_complete(token, public_key, algorithms=[algorithm], detached_payload=payload)
     except jwt.PyJWTError as exc:
         raise InvalidSignatureError(
             "signature does not verify: the method, path, X-Road headers or body differ "
-            f"from what was signed ({exc})") from exc
+            f"from what was signed ({exc})"
+        ) from exc

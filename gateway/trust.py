@@ -59,24 +59,23 @@ def _ca_pem(cas: Iterable[x509.Certificate]) -> str:
     return "".join(certificate_to_pem(ca) for ca in cas)
 
 
-def _peer_context(purpose: ssl.Purpose, cert: Path, key: Path,
-                  cas: Iterable[x509.Certificate]) -> ssl.SSLContext:
+def _peer_context(
+    purpose: ssl.Purpose, cert: Path, key: Path, cas: Iterable[x509.Certificate]
+) -> ssl.SSLContext:
     context = ssl.create_default_context(purpose, cadata=_ca_pem(cas) or None)
     context.minimum_version = ssl.TLSVersion.TLSv1_3
     context.load_cert_chain(cert, key)
     context.verify_mode = ssl.CERT_REQUIRED
-    context.verify_flags |= _NO_CHECK_TIME  # type: ignore[assignment]
+    context.verify_flags |= _NO_CHECK_TIME
     return context
 
 
-def peer_server_context(cert: Path, key: Path,
-                        cas: Iterable[x509.Certificate]) -> ssl.SSLContext:
+def peer_server_context(cert: Path, key: Path, cas: Iterable[x509.Certificate]) -> ssl.SSLContext:
     """The peer port: TLS 1.3, a client certificate from a federation CA required."""
     return _peer_context(ssl.Purpose.CLIENT_AUTH, cert, key, cas)
 
 
-def peer_client_context(cert: Path, key: Path,
-                        cas: Iterable[x509.Certificate]) -> ssl.SSLContext:
+def peer_client_context(cert: Path, key: Path, cas: Iterable[x509.Certificate]) -> ssl.SSLContext:
     """Calling a peer: TLS 1.3, our TLS certificate as client certificate."""
     context = _peer_context(ssl.Purpose.SERVER_AUTH, cert, key, cas)
     # Peers are pinned by certificate fingerprint in the directory (identify()),
@@ -111,8 +110,9 @@ def _der_of(transport: BaseTransport | None) -> bytes | None:
     return der
 
 
-def peer_certificate(transport: BaseTransport | None, trusted_proxies: Iterable[str],
-                     headers: Mapping[str, str]) -> x509.Certificate:
+def peer_certificate(
+    transport: BaseTransport | None, trusted_proxies: Iterable[str], headers: Mapping[str, str]
+) -> x509.Certificate:
     """The certificate of the party that sent this request.
 
     Normally the TLS peer's. When the TLS peer is a configured TLS terminator
@@ -136,8 +136,9 @@ class PeerIdentifier:
         self._cache: dict[str, Member] = {}
         self._sequence = -1
 
-    def identify(self, directory: Directory, cert: x509.Certificate,
-                 now: datetime | None = None) -> Member:
+    def identify(
+        self, directory: Directory, cert: x509.Certificate, now: datetime | None = None
+    ) -> Member:
         if directory.sequence != self._sequence:
             self._cache.clear()
             self._sequence = directory.sequence
@@ -148,9 +149,9 @@ class PeerIdentifier:
             if member is None:
                 raise CertValidationError(
                     f"certificate {cert.subject.rfc4514_string()} (sha256 {fp[:16]}...) "
-                    "is not listed for any member in the directory")
+                    "is not listed for any member in the directory"
+                )
         # Validity is checked every time: a cached answer must not outlive the certificate.
         directory.check_certificate(cert, now or now_utc())
         self._cache[fp] = member
         return member
-

@@ -111,8 +111,11 @@ def _mismatch(position: int, stored_hash: bytes) -> str:
 def _parse(canonical: bytes) -> dict[str, Any]:
     try:
         parsed = orjson.loads(canonical)
+    except orjson.JSONDecodeError as exc:
+        raise _BadEntryError(f"record is not a valid audit record: not JSON: {exc}") from exc
+    try:
         check_fields(parsed)
-    except ValueError as exc:  # orjson.JSONDecodeError is a ValueError
+    except ValueError as exc:
         raise _BadEntryError(f"record is not a valid audit record: {exc}") from exc
     if orjson.dumps(parsed, option=orjson.OPT_SORT_KEYS) != canonical:
         raise _BadEntryError("record is not in canonical form")

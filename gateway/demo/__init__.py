@@ -2,8 +2,8 @@
 
 Usage::
 
-    xgw demo                                  # run the scripted exchanges, exit 0 if all as expected
-    xgw demo --serve --state-dir ./demo       # keep running; ./demo/federation.json says how to call
+    xgw demo                             # scripted exchanges; exit 0 if all went as expected
+    xgw demo --serve --state-dir ./demo  # keep running; ./demo/federation.json says how
 
 A German municipality (DE), an Estonian register (EE) and a Dutch municipality
 (NL), each with its gateway, certificates generated on the spot, one signed
@@ -42,7 +42,7 @@ __all__ = ["Scenario", "run_demo"]
 @dataclass(frozen=True)
 class Scenario:
     title: str
-    caller: str                 # DE, EE, NL: whose client system calls, through its own gateway
+    caller: str  # DE, EE, NL: whose client system calls, through its own gateway
     method: str
     service: str
     path: str
@@ -53,22 +53,53 @@ class Scenario:
 
 
 SCENARIOS = (
-    Scenario("Gewerbeamt checks an Estonian company", "DE", "GET",
-             "EE/GOV/70000310/ariregister/ettevotted", "/ettevotted/12345678"),
-    Scenario("Gewerbeamt searches the Estonian register", "DE", "POST",
-             "EE/GOV/70000310/ariregister/ettevotted", "/ettevotted/otsing",
-             body={"nimi": "puit"}),
-    Scenario("Amsterdam asks the German resident register", "NL", "POST",
-             "DE/GOV/05974028/meldeamt/personen", "/personen",
-             body={"type": "ZoekMetGeslachtsnaamEnGeboortedatum", "geslachtsnaam": "Müller",
-                   "geboortedatum": "1984-03"}),
-    Scenario("Amsterdam calls the Estonian register without a grant", "NL", "GET",
-             "EE/GOV/70000310/ariregister/ettevotted", "/ettevotted/12345678",
-             expect_status=500, expect_error="Server.ClientProxy.AccessDenied"),
-    Scenario("A load balancer alters a search on its way to EE", "DE", "POST",
-             "EE/GOV/70000310/ariregister/ettevotted", "/ettevotted/otsing",
-             body={"nimi": "Musterfirma"}, tamper=True,
-             expect_status=500, expect_error="Server.ServerProxy.InvalidSignatureValue"),
+    Scenario(
+        "Gewerbeamt checks an Estonian company",
+        "DE",
+        "GET",
+        "EE/GOV/70000310/ariregister/ettevotted",
+        "/ettevotted/12345678",
+    ),
+    Scenario(
+        "Gewerbeamt searches the Estonian register",
+        "DE",
+        "POST",
+        "EE/GOV/70000310/ariregister/ettevotted",
+        "/ettevotted/otsing",
+        body={"nimi": "puit"},
+    ),
+    Scenario(
+        "Amsterdam asks the German resident register",
+        "NL",
+        "POST",
+        "DE/GOV/05974028/meldeamt/personen",
+        "/personen",
+        body={
+            "type": "ZoekMetGeslachtsnaamEnGeboortedatum",
+            "geslachtsnaam": "Müller",
+            "geboortedatum": "1984-03",
+        },
+    ),
+    Scenario(
+        "Amsterdam calls the Estonian register without a grant",
+        "NL",
+        "GET",
+        "EE/GOV/70000310/ariregister/ettevotted",
+        "/ettevotted/12345678",
+        expect_status=500,
+        expect_error="Server.ClientProxy.AccessDenied",
+    ),
+    Scenario(
+        "A load balancer alters a search on its way to EE",
+        "DE",
+        "POST",
+        "EE/GOV/70000310/ariregister/ettevotted",
+        "/ettevotted/otsing",
+        body={"nimi": "Musterfirma"},
+        tamper=True,
+        expect_status=500,
+        expect_error="Server.ServerProxy.InvalidSignatureValue",
+    ),
 )
 
 
@@ -82,8 +113,9 @@ class Outcome:
 
     @property
     def as_expected(self) -> bool:
-        return (self.status == self.scenario.expect_status
-                and self.error == self.scenario.expect_error)
+        return (
+            self.status == self.scenario.expect_status and self.error == self.scenario.expect_error
+        )
 
 
 async def run_demo(state_dir: Path | None = None, keep_serving: bool = False) -> int:
@@ -97,8 +129,10 @@ async def run_demo(state_dir: Path | None = None, keep_serving: bool = False) ->
             audits_ok = await _verify_audits(federation)
             if keep_serving:
                 _write_federation_json(federation, gateways)
-                print(f"\nThe federation keeps running; {state_dir / 'federation.json'} says "
-                      "how to call it. Ctrl-C stops it.")
+                print(
+                    f"\nThe federation keeps running; {state_dir / 'federation.json'} says "
+                    "how to call it. Ctrl-C stops it."
+                )
                 await _wait_forever()
         ok = all(o.as_expected for o in outcomes) and audits_ok
         print("\nall exchanges went as expected" if ok else "\nSOMETHING WENT WRONG (see above)")
@@ -115,8 +149,11 @@ async def _running(federation: Federation):  # type: ignore[no-untyped-def]
                 assert member.backend_sock is not None
                 await stack.enter_async_context(serve_app(backends[key], member.backend_sock))
             settings = Settings.from_toml(member.config)
-            gateways[key] = await stack.enter_async_context(Gateway.running(
-                settings, peer_sock=member.peer_sock, client_sock=member.client_sock))
+            gateways[key] = await stack.enter_async_context(
+                Gateway.running(
+                    settings, peer_sock=member.peer_sock, client_sock=member.client_sock
+                )
+            )
             if member.relay_sock is not None:
                 await stack.enter_async_context(_relay(member, gateways[key]))
         yield gateways
@@ -150,9 +187,12 @@ async def _call(federation: Federation, scenario: Scenario) -> Outcome:
         headers["X-Demo-Tamper"] = "yes"
     loop = asyncio.get_running_loop()
     started = loop.time()
-    async with aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(ssl=client_ssl(federation, member))) as session, \
-            session.request(scenario.method, url, headers=headers, json=scenario.body) as resp:
+    async with (
+        aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(ssl=client_ssl(federation, member))
+        ) as session,
+        session.request(scenario.method, url, headers=headers, json=scenario.body) as resp,
+    ):
         body = await resp.read()
         error = resp.headers.get("X-Road-Error")
     message = ""
@@ -168,8 +208,17 @@ def _print_table(outcomes: list[Outcome]) -> None:
         s = o.scenario
         mark = "ok" if o.as_expected else "UNEXPECTED"
         result = "answered" if o.error is None else f"refused: {o.error}"
-        rows.append((mark, federation_client(s), s.service, f"{s.method} {s.path}",
-                     str(o.status), f"{o.duration_ms:.0f}", result))
+        rows.append(
+            (
+                mark,
+                federation_client(s),
+                s.service,
+                f"{s.method} {s.path}",
+                str(o.status),
+                f"{o.duration_ms:.0f}",
+                result,
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     print()
     for index, row in enumerate(rows):
@@ -185,8 +234,11 @@ def _print_table(outcomes: list[Outcome]) -> None:
 
 
 def federation_client(scenario: Scenario) -> str:
-    return {"DE": "DE/GOV/05974028/gewerbeamt", "EE": "EE/GOV/70000310/klient",
-            "NL": "NL/GOV/0363/brp-bevragen"}[scenario.caller]
+    return {
+        "DE": "DE/GOV/05974028/gewerbeamt",
+        "EE": "EE/GOV/70000310/klient",
+        "NL": "NL/GOV/0363/brp-bevragen",
+    }[scenario.caller]
 
 
 async def _verify_audits(federation: Federation) -> bool:
@@ -205,22 +257,31 @@ def _write_federation_json(federation: Federation, gateways: dict[str, Gateway])
     for key, member in federation.members.items():
         gw = gateways[key]
         members[key] = {
-            "member": member.id, "name": member.name,
-            "client_url": gw.client_url, "peer_url": member.gateway_url,
-            "client": {"subsystem": member.client_subsystem, "certificate": str(member.client_cert),
-                       "key": str(member.client_key)},
+            "member": member.id,
+            "name": member.name,
+            "client_url": gw.client_url,
+            "peer_url": member.gateway_url,
+            "client": {
+                "subsystem": member.client_subsystem,
+                "certificate": str(member.client_cert),
+                "key": str(member.client_key),
+            },
             "services": [f"{member.id}/{s['subsystem']}/{s['code']}" for s in member.services],
-            "config": str(member.config), "data_dir": str(member.dir / "data"),
+            "config": str(member.config),
+            "data_dir": str(member.dir / "data"),
         }
-    de = members["DE"]
+    de = federation.members["DE"]
     document = {
         "ca_certificate": str(federation.ca_cert),
         "directory": str(federation.directory),
         "operator_certificate": str(federation.operator_cert),
         "members": members,
-        "example": (f"curl --cacert {federation.ca_cert} --cert {de['client']['certificate']} "
-                    f"--key {de['client']['key']} -H 'X-Road-Client: {de['client']['subsystem']}' "
-                    f"{de['client_url']}/r1/EE/GOV/70000310/ariregister/ettevotted/ettevotted/12345678"),
+        "example": (
+            f"curl --cacert {federation.ca_cert} --cert {de.client_cert} "
+            f"--key {de.client_key} -H 'X-Road-Client: {de.client_subsystem}' "
+            f"{gateways['DE'].client_url}/r1/EE/GOV/70000310/ariregister/ettevotted"
+            "/ettevotted/12345678"
+        ),
     }
     path = federation.state_dir / "federation.json"
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")

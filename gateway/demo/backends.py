@@ -27,14 +27,21 @@ from yarl import URL
 from gateway.trust import FORWARDED_CERT_HEADER
 from gateway.xroad_rest import forwardable_headers
 
-__all__ = ["estonian_business_register", "german_resident_register", "serve_app",
-           "tampering_relay"]
+__all__ = ["estonian_business_register", "german_resident_register", "serve_app", "tampering_relay"]
 
 _COMPANIES = {
-    "12345678": {"registrikood": "12345678", "nimi": "Põhjaranniku Puit OÜ",
-                 "staatus": "Registrisse kantud", "oiguslik_vorm": "Osaühing",
-                 "aadress": {"maakond": "Harju maakond", "linn": "Tallinn",
-                             "tanav": "Narva mnt 5", "postiindeks": "10117"}},
+    "12345678": {
+        "registrikood": "12345678",
+        "nimi": "Põhjaranniku Puit OÜ",
+        "staatus": "Registrisse kantud",
+        "oiguslik_vorm": "Osaühing",
+        "aadress": {
+            "maakond": "Harju maakond",
+            "linn": "Tallinn",
+            "tanav": "Narva mnt 5",
+            "postiindeks": "10117",
+        },
+    },
 }
 
 
@@ -66,13 +73,23 @@ def german_resident_register() -> web.Application:
         query = await request.json()
         if query.get("geslachtsnaam", "").lower() != "müller":
             return web.json_response({"personen": []})
-        return web.json_response({"personen": [{
-            "naam": {"voornamen": "Anna Maria", "geslachtsnaam": "Müller"},
-            "geboorte": {"datum": {"type": "JaarMaandDatum", "jaar": 1984, "maand": 3}},
-            "verblijfplaats": {"straat": "Rathausplatz", "huisnummer": "1",
-                               "postcode": "59069", "woonplaats": "Musterstadt",
-                               "land": {"code": "DE"}},
-        }]})
+        return web.json_response(
+            {
+                "personen": [
+                    {
+                        "naam": {"voornamen": "Anna Maria", "geslachtsnaam": "Müller"},
+                        "geboorte": {"datum": {"type": "JaarMaandDatum", "jaar": 1984, "maand": 3}},
+                        "verblijfplaats": {
+                            "straat": "Rathausplatz",
+                            "huisnummer": "1",
+                            "postcode": "59069",
+                            "woonplaats": "Musterstadt",
+                            "land": {"code": "DE"},
+                        },
+                    }
+                ]
+            }
+        )
 
     app = web.Application()
     app.router.add_post("/personen", persons)
@@ -84,17 +101,30 @@ def tampering_relay(upstream: str, upstream_ssl: ssl.SSLContext) -> web.Applicat
         body = await request.read()
         if "X-Demo-Tamper" in request.headers:
             body = body.replace(b"Musterfirma", b"Evil Corp!!")
-        headers = [(n, v) for n, v in forwardable_headers(request.headers.items())
-                   if n.lower() != FORWARDED_CERT_HEADER.lower()]
-        der = request.transport.get_extra_info("ssl_object").getpeercert(binary_form=True) \
-            if request.transport else None
+        headers = [
+            (n, v)
+            for n, v in forwardable_headers(request.headers.items())
+            if n.lower() != FORWARDED_CERT_HEADER.lower()
+        ]
+        der = (
+            request.transport.get_extra_info("ssl_object").getpeercert(binary_form=True)
+            if request.transport
+            else None
+        )
         if der:
             headers.append((FORWARDED_CERT_HEADER, quote(ssl.DER_cert_to_PEM_cert(der))))
         async with request.app[_SESSION].request(
-                request.method, URL(upstream + request.raw_path, encoded=True),
-                headers=headers, data=body or None, allow_redirects=False) as response:
-            return web.Response(status=response.status, body=await response.read(),
-                                headers=forwardable_headers(response.headers.items()))
+            request.method,
+            URL(upstream + request.raw_path, encoded=True),
+            headers=headers,
+            data=body or None,
+            allow_redirects=False,
+        ) as response:
+            return web.Response(
+                status=response.status,
+                body=await response.read(),
+                headers=forwardable_headers(response.headers.items()),
+            )
 
     async def session_ctx(app: web.Application) -> AsyncIterator[None]:
         app[_SESSION] = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=upstream_ssl))
@@ -111,8 +141,9 @@ _SESSION = web.AppKey("session", aiohttp.ClientSession)
 
 
 @contextlib.asynccontextmanager
-async def serve_app(app: web.Application, sock: socket.socket,
-                    ssl_context: ssl.SSLContext | None = None) -> AsyncIterator[None]:
+async def serve_app(
+    app: web.Application, sock: socket.socket, ssl_context: ssl.SSLContext | None = None
+) -> AsyncIterator[None]:
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
     await runner.setup()
     try:

@@ -32,17 +32,17 @@ INSTANCE_NAME = "xgw-demo"
 
 @dataclass
 class DemoMember:
-    key: str                      # DE, EE, NL
-    id: str                       # X-Road member id
+    key: str  # DE, EE, NL
+    id: str  # X-Road member id
     name: str
-    client_subsystem: str         # the one local client system the demo uses
+    client_subsystem: str  # the one local client system the demo uses
     subsystems: list[tuple[str, str]]
     services: list[dict[str, Any]]
     dir: Path = Path()
     peer_sock: socket.socket | None = None
     client_sock: socket.socket | None = None
     backend_sock: socket.socket | None = None
-    relay_sock: socket.socket | None = None   # a TLS-terminating load balancer in front
+    relay_sock: socket.socket | None = None  # a TLS-terminating load balancer in front
     config: Path = Path()
     client_cert: Path = Path()
     client_key: Path = Path()
@@ -76,32 +76,64 @@ class Federation:
 
 def _members() -> list[DemoMember]:
     de = DemoMember(
-        "DE", "DE/GOV/05974028", "Stadt Musterstadt (NRW)", "DE/GOV/05974028/gewerbeamt",
+        "DE",
+        "DE/GOV/05974028",
+        "Stadt Musterstadt (NRW)",
+        "DE/GOV/05974028/gewerbeamt",
         [("gewerbeamt", "Gewerbeamt"), ("meldeamt", "Bürgeramt / Melderegister")],
-        [{"subsystem": "meldeamt", "code": "personen", "type": "REST", "format": "opaque",
-          "endpoints": [{"method": "POST", "path": "/personen"}]}])
+        [
+            {
+                "subsystem": "meldeamt",
+                "code": "personen",
+                "type": "REST",
+                "format": "opaque",
+                "endpoints": [{"method": "POST", "path": "/personen"}],
+            }
+        ],
+    )
     ee = DemoMember(
-        "EE", "EE/GOV/70000310", "Registrite ja Infosüsteemide Keskus",
-        "EE/GOV/70000310/klient", [("ariregister", "Äriregister"), ("klient", "RIK klient")],
-        [{"subsystem": "ariregister", "code": "ettevotted", "type": "REST", "format": "opaque",
-          "endpoints": [{"method": "GET", "path": "/ettevotted/*"},
-                        {"method": "POST", "path": "/ettevotted/otsing"}]}])
+        "EE",
+        "EE/GOV/70000310",
+        "Registrite ja Infosüsteemide Keskus",
+        "EE/GOV/70000310/klient",
+        [("ariregister", "Äriregister"), ("klient", "RIK klient")],
+        [
+            {
+                "subsystem": "ariregister",
+                "code": "ettevotted",
+                "type": "REST",
+                "format": "opaque",
+                "endpoints": [
+                    {"method": "GET", "path": "/ettevotted/*"},
+                    {"method": "POST", "path": "/ettevotted/otsing"},
+                ],
+            }
+        ],
+    )
     nl = DemoMember(
-        "NL", "NL/GOV/0363", "Gemeente Amsterdam", "NL/GOV/0363/brp-bevragen",
-        [("brp-bevragen", "BRP bevragen")], [])
+        "NL",
+        "NL/GOV/0363",
+        "Gemeente Amsterdam",
+        "NL/GOV/0363/brp-bevragen",
+        [("brp-bevragen", "BRP bevragen")],
+        [],
+    )
     return [de, ee, nl]
 
 
 # Who may call what: deny by default, these grants only.
 _ACCESS = [
-    {"client": "DE/GOV/05974028/gewerbeamt",
-     "service": "EE/GOV/70000310/ariregister/ettevotted"},
-    {"client": "NL/GOV/0363/brp-bevragen", "service": "DE/GOV/05974028/meldeamt/personen",
-     "endpoints": [{"method": "POST", "path": "/personen"}]},
+    {"client": "DE/GOV/05974028/gewerbeamt", "service": "EE/GOV/70000310/ariregister/ettevotted"},
+    {
+        "client": "NL/GOV/0363/brp-bevragen",
+        "service": "DE/GOV/05974028/meldeamt/personen",
+        "endpoints": [{"method": "POST", "path": "/personen"}],
+    },
 ]
 
 
-def build_federation(state_dir: Path) -> Federation:
+def build_federation(state_dir: Path, *, load_balancer: bool = True) -> Federation:
+    """Generate everything; ``load_balancer`` puts the tampering relay in front of EE."""
     state_dir.mkdir(parents=True, exist_ok=True)
     ca = CertificateAuthority.create("xgw demo federation CA")
     ca_cert, _ = ca.write(state_dir / "ca")
@@ -112,12 +144,17 @@ def build_federation(state_dir: Path) -> Federation:
         member.dir = state_dir / member.key.lower()
         member.peer_sock, member.client_sock = bind(HOST, 0), bind(HOST, 0)
         member.backend_sock = bind(HOST, 0)
-        if member.key == "EE":
+        if member.key == "EE" and load_balancer:
             member.relay_sock = bind(HOST, 0)
         federation.members[member.key] = member
     spec_members = [_issue_member(ca, m) for m in federation.members.values()]
-    spec = {"instance": INSTANCE_NAME, "cas": [ca_cert.name], "members": spec_members,
-            "access": _ACCESS, "revoked": []}
+    spec = {
+        "instance": INSTANCE_NAME,
+        "cas": [ca_cert.name],
+        "members": spec_members,
+        "access": _ACCESS,
+        "revoked": [],
+    }
     (state_dir / "directory-spec.json").write_text(json.dumps(spec, indent=2))
     document = build_directory(spec, state_dir, valid_hours=24.0, sequence=1)
     (state_dir / "directory.json").write_text(json.dumps(document, indent=2))
@@ -130,15 +167,20 @@ def build_federation(state_dir: Path) -> Federation:
 
 def _issue_member(ca: CertificateAuthority, member: DemoMember) -> dict[str, Any]:
     tls_cert, _ = ca.issue(member.id, usage=Usage.TLS, hosts=[HOST, "localhost"]).write(
-        member.dir / "tls")
+        member.dir / "tls"
+    )
     sign_cert, _ = ca.issue(member.id, usage=Usage.SIGNING).write(member.dir / "sign")
     member.client_cert, member.client_key = ca.issue(
-        member.client_subsystem, usage=Usage.CLIENT).write(member.dir / "client")
+        member.client_subsystem, usage=Usage.CLIENT
+    ).write(member.dir / "client")
     if member.relay_sock is not None:
-        ca.issue(f"{member.id} load balancer", usage=Usage.TLS,
-                 hosts=[HOST, "localhost"]).write(member.dir / "relay")
+        ca.issue(f"{member.id} load balancer", usage=Usage.TLS, hosts=[HOST, "localhost"]).write(
+            member.dir / "relay"
+        )
     return {
-        "id": member.id, "name": member.name, "gateway_url": member.gateway_url,
+        "id": member.id,
+        "name": member.name,
+        "gateway_url": member.gateway_url,
         "tls_certificates": [str(tls_cert.relative_to(member.dir.parent))],
         "signing_certificates": [str(sign_cert.relative_to(member.dir.parent))],
         "subsystems": [{"code": c, "name": n} for c, n in member.subsystems],
@@ -157,24 +199,52 @@ def _write_config(federation: Federation, member: DemoMember) -> None:
     backend = f"http://{HOST}:{member.backend_sock.getsockname()[1]}"
     lines = [
         "# Generated by `xgw demo`: one gateway of the demo federation.",
-        "[member]", f'id = "{member.id}"', f'name = "{member.name}"', "",
-        "[listen]", f'peer = "{HOST}:{member.peer_port}"',
-        f'client = "{HOST}:{member.client_port}"', "client_tls = true", "",
-        "[tls]", 'certificate = "tls.pem"', 'key = "tls.key"', "",
-        "[signing]", 'certificate = "sign.pem"', 'key = "sign.key"', "",
-        "[directory]", f'source = "{federation.directory}"',
-        f'trust_anchor = "{federation.operator_cert}"', "refresh_interval = 30", "",
-        "[data]", 'dir = "data"', "",
-        "[security]", f'client_ca = "{federation.ca_cert}"', "replay_window = 300",
+        "[member]",
+        f'id = "{member.id}"',
+        f'name = "{member.name}"',
+        "",
+        "[listen]",
+        f'peer = "{HOST}:{member.peer_port}"',
+        f'client = "{HOST}:{member.client_port}"',
+        "client_tls = true",
+        "",
+        "[tls]",
+        'certificate = "tls.pem"',
+        'key = "tls.key"',
+        "",
+        "[signing]",
+        'certificate = "sign.pem"',
+        'key = "sign.key"',
+        "",
+        "[directory]",
+        f'source = "{federation.directory}"',
+        f'trust_anchor = "{federation.operator_cert}"',
+        "refresh_interval = 30",
+        "",
+        "[data]",
+        'dir = "data"',
+        "",
+        "[security]",
+        f'client_ca = "{federation.ca_cert}"',
+        "replay_window = 300",
         "max_body_bytes = 1048576",
     ]
     if member.relay_sock is not None:
         lines.append(f'trusted_proxies = ["{relay_fingerprint(member)}"]')
-    lines += ["", "[[clients]]", f'subsystem = "{member.client_subsystem}"',
-              'certificate = "client.pem"']
+    lines += [
+        "",
+        "[[clients]]",
+        f'subsystem = "{member.client_subsystem}"',
+        'certificate = "client.pem"',
+    ]
     for service in member.services:
-        lines += ["", "[[services]]", f'subsystem = "{service["subsystem"]}"',
-                  f'code = "{service["code"]}"', f'backend = "{backend}"']
+        lines += [
+            "",
+            "[[services]]",
+            f'subsystem = "{service["subsystem"]}"',
+            f'code = "{service["code"]}"',
+            f'backend = "{backend}"',
+        ]
     member.config = member.dir / "config.toml"
     member.config.write_text("\n".join(lines) + "\n", encoding="utf-8")
 

@@ -30,10 +30,16 @@ __all__ = ["client_side_pipeline", "provider_side_pipeline"]
 
 def client_side_pipeline(node: Node) -> Pipeline:
     return Pipeline(
-        stages=(ParseRequest(node), AuthenticateClient(node),
-                Authorize(node, origin=CLIENT_PROXY), SendSigned(node), VerifyResponse(node)),
+        stages=(
+            ParseRequest(node),
+            AuthenticateClient(node),
+            Authorize(node, origin=CLIENT_PROXY),
+            SendSigned(node),
+            VerifyResponse(node),
+        ),
         finish=(AuditExchange(node),),
-        render=xroad_error_renderer(node))
+        render=xroad_error_renderer(node),
+    )
 
 
 def provider_side_pipeline(node: Node) -> Pipeline:
@@ -43,10 +49,18 @@ def provider_side_pipeline(node: Node) -> Pipeline:
         # What fails on the provider's gateway is the server proxy's, unless the caller erred.
         if error.origin == CLIENT_PROXY:
             error.with_origin(SERVER_PROXY)
-        return render(ex, error)
+        reply: Reply = render(ex, error)
+        return reply
 
     return Pipeline(
-        stages=(IdentifyPeer(node), ParseRequest(node), VerifyRequest(node),
-                Authorize(node, origin=SERVER_PROXY), AnswerMetaservice(node), CallBackend(node)),
+        stages=(
+            IdentifyPeer(node),
+            ParseRequest(node),
+            VerifyRequest(node),
+            Authorize(node, origin=SERVER_PROXY),
+            AnswerMetaservice(node),
+            CallBackend(node),
+        ),
         finish=(SignResponse(node), AuditExchange(node)),
-        render=render_here)
+        render=render_here,
+    )

@@ -8,7 +8,6 @@ Usage::
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Iterable
@@ -66,24 +65,30 @@ class AuthenticateClient:
             cert = peer_certificate(ex.transport, (), {})
             bound = self.node.client_bindings.get(fingerprint(cert))
             if bound is None:
-                raise AccessDeniedError("client certificate is not bound to any subsystem",
-                                        origin=CLIENT_PROXY)
+                raise AccessDeniedError(
+                    "client certificate is not bound to any subsystem", origin=CLIENT_PROXY
+                )
             if str(bound) != claimed:
                 raise InvalidClientIdentifierError(
-                    f"certificate is bound to {bound}, but X-Road-Client says {claimed}")
+                    f"certificate is bound to {bound}, but X-Road-Client says {claimed}"
+                )
             return
         peer = ex.transport.get_extra_info("peername") if ex.transport else None
         if not peer or peer[0] not in _LOOPBACK:
-            raise AccessDeniedError("plain HTTP clients are accepted from loopback only",
-                                    origin=CLIENT_PROXY)
+            raise AccessDeniedError(
+                "plain HTTP clients are accepted from loopback only", origin=CLIENT_PROXY
+            )
         if claimed not in self.plain:
             raise InvalidClientIdentifierError(f"{claimed} is not a client of this gateway")
 
 
 def hash_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """The headers the request hash covers: X-Road headers and the hop signature, sorted."""
-    return sorted((name.lower(), value) for name, value in headers
-                  if name.lower().startswith("x-road-") or name.lower() == "x-xgw-signature")
+    return sorted(
+        (name.lower(), value)
+        for name, value in headers
+        if name.lower().startswith("x-road-") or name.lower() == "x-xgw-signature"
+    )
 
 
 class SendSigned:
@@ -103,31 +108,38 @@ class SendSigned:
         token = self.node.signer.sign(payload)
         ex.request_signature = token
         ex.request_nonce = unverified_header(token)["nonce"]
-        headers = [(n, v) for n, v in forwardable_headers(ex.headers)
-                   if not n.lower().startswith("x-road-") and n.lower() not in _PRIVATE]
+        headers = [
+            (n, v)
+            for n, v in forwardable_headers(ex.headers)
+            if not n.lower().startswith("x-road-") and n.lower() not in _PRIVATE
+        ]
         headers += ex.xroad_headers
         headers.append((SIGNATURE_HEADER, token))
         ex.request_hash = request_hash(ex.method, raw_path, hash_headers(headers), ex.body)
         submit_request_record(self.node, ex)
         ex.upstream = await self._send(ex, provider, raw_path, headers)
 
-    async def _send(self, ex: Exchange, provider: Member, raw_path: str,
-                    headers: list[tuple[str, str]]) -> Reply:
+    async def _send(
+        self, ex: Exchange, provider: Member, raw_path: str, headers: list[tuple[str, str]]
+    ) -> Reply:
         url = URL(provider.gateway_url.rstrip("/") + raw_path, encoded=True)
         try:
             async with self.node.peer_session.request(
-                    ex.method, url, headers=headers, data=ex.body or None,
-                    allow_redirects=False) as response:
+                ex.method, url, headers=headers, data=ex.body or None, allow_redirects=False
+            ) as response:
                 self._check_server(ex, provider, response)
                 body = await response.read()
                 return Reply(response.status, list(response.headers.items()), body)
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-            raise NetworkError(f"cannot reach the gateway of {provider.id} at "
-                               f"{provider.gateway_url}: {type(exc).__name__}: {exc}",
-                               origin=CLIENT_PROXY) from exc
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise NetworkError(
+                f"cannot reach the gateway of {provider.id} at "
+                f"{provider.gateway_url}: {type(exc).__name__}: {exc}",
+                origin=CLIENT_PROXY,
+            ) from exc
 
-    def _check_server(self, ex: Exchange, provider: Member,
-                      response: aiohttp.ClientResponse) -> None:
+    def _check_server(
+        self, ex: Exchange, provider: Member, response: aiohttp.ClientResponse
+    ) -> None:
         assert ex.directory is not None
         # aiohttp hands a small answer's connection back to the pool before we see the
         # response, so ``response.connection`` may be None; its protocol keeps the transport.
@@ -137,7 +149,9 @@ class SendSigned:
         if member.id != provider.id:
             raise CertValidationError(
                 f"the server at {provider.gateway_url} presented the certificate of "
-                f"{member.id}, not of {provider.id}", origin=CLIENT_PROXY)
+                f"{member.id}, not of {provider.id}",
+                origin=CLIENT_PROXY,
+            )
 
 
 class VerifyResponse:
@@ -151,17 +165,20 @@ class VerifyResponse:
         assert reply is not None and directory is not None and provider is not None
         token = last_header(reply.headers, SIGNATURE_HEADER)
         if token is None:
-            raise InvalidSignatureError("the provider's answer carries no signature",
-                                        origin=CLIENT_PROXY)
+            raise InvalidSignatureError(
+                "the provider's answer carries no signature", origin=CLIENT_PROXY
+            )
         header = unverified_header(token)
         found = directory.signing_key(header["kid"])
         if found is None or found[0].id != provider.id:
-            raise InvalidSignatureError("the answer is not signed by a signing key of "
-                                        f"{provider.id}", origin=CLIENT_PROXY)
+            raise InvalidSignatureError(
+                f"the answer is not signed by a signing key of {provider.id}", origin=CLIENT_PROXY
+            )
         directory.check_certificate(found[1], now_utc())
         if abs(time.time() - header["iat"]) > self.node.replay.window:
-            raise StaleMessageError("the answer's signing time is outside the window",
-                                    origin=CLIENT_PROXY)
+            raise StaleMessageError(
+                "the answer's signing time is outside the window", origin=CLIENT_PROXY
+            )
         payload = response_signing_input(reply.status, reply.headers, body_digest(reply.body))
         try:
             verify(token, payload, found[1].public_key())  # type: ignore[arg-type]
@@ -171,14 +188,19 @@ class VerifyResponse:
             if last_header(reply.headers, "X-Road-Error") is not None:
                 # An authentic refusal of a request that was altered on the way: the
                 # provider's verdict is the most precise answer, and an error carries no data.
-                _logger.warning("exchange %s: request altered in transit; %s refused it with %s",
-                                ex.id, provider.id, last_header(reply.headers, "X-Road-Error"))
+                _logger.warning(
+                    "exchange %s: request altered in transit; %s refused it with %s",
+                    ex.id,
+                    provider.id,
+                    last_header(reply.headers, "X-Road-Error"),
+                )
             else:
                 raise InconsistentResponseError(
                     "the answer is bound to another request (X-Road-Request-Hash differs)",
-                    origin=CLIENT_PROXY)
+                    origin=CLIENT_PROXY,
+                )
         reply.signature = token
-        reply.headers = [(n, v) for n, v in forwardable_headers(reply.headers)
-                         if n.lower() not in _PRIVATE]
+        reply.headers = [
+            (n, v) for n, v in forwardable_headers(reply.headers) if n.lower() not in _PRIVATE
+        ]
         ex.response = reply
-

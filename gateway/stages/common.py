@@ -28,8 +28,13 @@ __all__ = [
 ]
 
 # The X-Road headers a client's request carries to the provider (PR-REST 4.3).
-CARRIED_HEADERS = ("x-road-client", "x-road-id", "x-road-userid", "x-road-issue",
-                   "x-road-represented-party")
+CARRIED_HEADERS = (
+    "x-road-client",
+    "x-road-id",
+    "x-road-userid",
+    "x-road-issue",
+    "x-road-represented-party",
+)
 _R1 = "/r1/"
 
 
@@ -46,9 +51,10 @@ class ParseRequest:
         else:
             ex.id = _checked_id(exchange_id)
         if not ex.raw_path.startswith(_R1):
-            raise BadRequestError(f"unsupported protocol version in {ex.raw_path[:64]!r}; "
-                                  "expected /r1/")
-        path, sep, query = ex.raw_path[len(_R1):].partition("?")
+            raise BadRequestError(
+                f"unsupported protocol version in {ex.raw_path[:64]!r}; expected /r1/"
+            )
+        path, sep, query = ex.raw_path[len(_R1) :].partition("?")
         ex.service, rest = split_service_path(path)
         ex.backend_path = rest + sep + query
         client = last_header(ex.headers, "X-Road-Client")
@@ -66,8 +72,9 @@ def _checked_id(value: str) -> str:
     return value
 
 
-def _carried(headers: Iterable[tuple[str, str]], exchange_id: str,
-             client: str) -> list[tuple[str, str]]:
+def _carried(
+    headers: Iterable[tuple[str, str]], exchange_id: str, client: str
+) -> list[tuple[str, str]]:
     carried = [("x-road-client", client), ("x-road-id", exchange_id)]
     for name in CARRIED_HEADERS[2:]:
         value = last_header(headers, name)
@@ -90,8 +97,8 @@ class Authorize:
         path = unquote(ex.backend_path.partition("?")[0]) or "/"
         if not directory.is_allowed(ex.client, ex.service, ex.method, path):
             raise AccessDeniedError(
-                f"{ex.client} may not call {ex.method} {path} on {ex.service}",
-                origin=self.origin)
+                f"{ex.client} may not call {ex.method} {path} on {ex.service}", origin=self.origin
+            )
 
 
 class AuditExchange:
@@ -106,12 +113,21 @@ class AuditExchange:
         reply = ex.response
         assert reply is not None
         record = AuditRecord(
-            exchange_id=ex.id or "", kind="response", direction=ex.direction,
-            time=AuditRecord.now(), client=str(ex.client or ""), service=str(ex.service or ""),
-            method=ex.method, path=ex.backend_path, digest=body_digest(reply.body),
-            signature=reply.signature, peer=str(ex.peer.id) if ex.peer else None,
-            status=reply.status, error_type=ex.error.type if ex.error else None,
-            duration_ms=round(ex.duration_ms, 3))
+            exchange_id=ex.id or "",
+            kind="response",
+            direction=ex.direction,
+            time=AuditRecord.now(),
+            client=str(ex.client or ""),
+            service=str(ex.service or ""),
+            method=ex.method,
+            path=ex.backend_path,
+            digest=body_digest(reply.body),
+            signature=reply.signature,
+            peer=str(ex.peer.id) if ex.peer else None,
+            status=reply.status,
+            error_type=ex.error_type,
+            duration_ms=round(ex.duration_ms, 3),
+        )
         await self.node.audit.append(record)
 
 
@@ -120,12 +136,22 @@ def submit_request_record(node: Node, ex: Exchange) -> None:
     ex.request_audited = True
     if not ex.id:
         ex.new_id()
-    node.audit.submit(AuditRecord(
-        exchange_id=ex.id, kind="request", direction=ex.direction, time=ex.received,
-        client=str(ex.client or ""), service=str(ex.service or ""), method=ex.method,
-        path=ex.backend_path, digest=ex.request_digest or body_digest(ex.body),
-        signature=ex.request_signature, nonce=ex.request_nonce,
-        peer=str(ex.peer.id) if ex.peer else None))
+    node.audit.submit(
+        AuditRecord(
+            exchange_id=ex.id,
+            kind="request",
+            direction=ex.direction,
+            time=ex.received,
+            client=str(ex.client or ""),
+            service=str(ex.service or ""),
+            method=ex.method,
+            path=ex.backend_path,
+            digest=ex.request_digest or body_digest(ex.body),
+            signature=ex.request_signature,
+            nonce=ex.request_nonce,
+            peer=str(ex.peer.id) if ex.peer else None,
+        )
+    )
 
 
 def xroad_error_renderer(node: Node):  # type: ignore[no-untyped-def]

@@ -12,7 +12,6 @@ its freshness and its nonce have been checked, and access has been granted.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from urllib.parse import parse_qsl
 
@@ -82,16 +81,19 @@ class VerifyRequest:
         assert directory is not None and peer is not None and client is not None
         if client.member != peer.id:
             raise InvalidClientIdentifierError(
-                f"{peer.id}'s gateway may not send as {client}", origin=SERVER_PROXY)
+                f"{peer.id}'s gateway may not send as {client}", origin=SERVER_PROXY
+            )
         token = last_header(ex.headers, SIGNATURE_HEADER)
         if token is None:
-            raise InvalidSignatureError(f"request carries no {SIGNATURE_HEADER} header",
-                                        origin=SERVER_PROXY)
+            raise InvalidSignatureError(
+                f"request carries no {SIGNATURE_HEADER} header", origin=SERVER_PROXY
+            )
         header = unverified_header(token)
         found = directory.signing_key(header["kid"])
         if found is None or found[0].id != peer.id:
-            raise InvalidSignatureError(f"the request is not signed by a signing key of "
-                                        f"{peer.id}", origin=SERVER_PROXY)
+            raise InvalidSignatureError(
+                f"the request is not signed by a signing key of {peer.id}", origin=SERVER_PROXY
+            )
         directory.check_certificate(found[1], now_utc())
         payload = request_signing_input(ex.method, ex.raw_path, ex.headers, ex.request_digest)
         verify(token, payload, found[1].public_key())  # type: ignore[arg-type]
@@ -105,8 +107,11 @@ class AnswerMetaservice:
 
     def __init__(self, node: Node) -> None:
         self.node = node
-        self.openapi = {(s.subsystem, s.code): s.openapi for s in node.settings.services
-                        if s.openapi is not None}
+        self.openapi = {
+            (s.subsystem, s.code): s.openapi
+            for s in node.settings.services
+            if s.openapi is not None
+        }
 
     async def __call__(self, ex: Exchange) -> None:
         assert ex.service is not None and ex.client is not None and ex.directory is not None
@@ -120,14 +125,19 @@ class AnswerMetaservice:
             return
         listed = []
         for service in services:
-            endpoints = (service.endpoints if name == "listMethods"
-                         else ex.directory.allowed_endpoints(ex.client, service.id))
+            endpoints = (
+                service.endpoints
+                if name == "listMethods"
+                else ex.directory.allowed_endpoints(ex.client, service.id)
+            )
             if name == "allowedMethods" and not endpoints:
                 continue
-            listed.append((service.id, service.type,
-                           [(e.method, e.path) for e in endpoints]))
-        ex.response = Reply(200, [("Content-Type", "application/json;charset=utf-8")],
-                            rest_service_list_json(listed))
+            listed.append((service.id, service.type, [(e.method, e.path) for e in endpoints]))
+        ex.response = Reply(
+            200,
+            [("Content-Type", "application/json;charset=utf-8")],
+            rest_service_list_json(listed),
+        )
 
     def _openapi(self, ex: Exchange, subsystem: str) -> Reply:
         code = dict(_query(ex.backend_path)).get("serviceCode")
@@ -138,8 +148,10 @@ class AnswerMetaservice:
         if path is not None:
             document = path.read_bytes()
         else:
-            service = next((s for s in ex.directory.services_of(ex.service.provider)
-                            if s.id.code == code), None)
+            service = next(
+                (s for s in ex.directory.services_of(ex.service.provider) if s.id.code == code),
+                None,
+            )
             if service is None or not service.openapi:
                 raise UnknownServiceError(f"no OpenAPI description for service {code!r}")
             document = service.openapi.encode("utf-8")
@@ -163,24 +175,30 @@ class CallBackend:
         if ex.service.provider.member == self.node.member:
             backend = self.node.backends.get((ex.service.provider.subsystem or "", ex.service.code))
         if backend is None:
-            raise UnknownServiceError(f"{ex.service} is not provided by this gateway",
-                                      origin=SERVER_PROXY)
+            raise UnknownServiceError(
+                f"{ex.service} is not provided by this gateway", origin=SERVER_PROXY
+            )
         submit_request_record(self.node, ex)
-        headers = [(n, v) for n, v in forwardable_headers(ex.headers)
-                   if not n.lower().startswith("x-road-") and n.lower() not in _PRIVATE]
+        headers = [
+            (n, v)
+            for n, v in forwardable_headers(ex.headers)
+            if not n.lower().startswith("x-road-") and n.lower() not in _PRIVATE
+        ]
         headers += ex.xroad_headers
         url = URL(backend.rstrip("/") + ex.backend_path, encoded=True)
         try:
             async with self.node.backend_session.request(
-                    ex.method, url, headers=headers, data=ex.body or None,
-                    allow_redirects=False) as response:
+                ex.method, url, headers=headers, data=ex.body or None, allow_redirects=False
+            ) as response:
                 body = await response.read()
-                ex.response = Reply(response.status,
-                                    forwardable_headers(response.headers.items()), body)
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-            raise NetworkError(f"the backend of {ex.service} failed: "
-                               f"{type(exc).__name__}: {exc}".rstrip(": "),
-                               origin=SERVER_PROXY) from exc
+                ex.response = Reply(
+                    response.status, forwardable_headers(response.headers.items()), body
+                )
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise NetworkError(
+                f"the backend of {ex.service} failed: {type(exc).__name__}: {exc}".rstrip(": "),
+                origin=SERVER_PROXY,
+            ) from exc
 
 
 class SignResponse:
@@ -192,8 +210,11 @@ class SignResponse:
     async def __call__(self, ex: Exchange) -> None:
         reply = ex.response
         assert reply is not None
-        reply.headers = [(n, v) for n, v in reply.headers if not n.lower().startswith("x-road-")
-                         or n.lower() == "x-road-error"]
+        reply.headers = [
+            (n, v)
+            for n, v in reply.headers
+            if not n.lower().startswith("x-road-") or n.lower() == "x-road-error"
+        ]
         if ex.client is not None:
             reply.headers.append(("X-Road-Client", str(ex.client)))
         if ex.service is not None:
@@ -201,10 +222,10 @@ class SignResponse:
         reply.headers += [("X-Road-Id", ex.id or ""), ("X-Road-Request-Id", str(uuid.uuid4()))]
         # Refusals too are bound to the request as it arrived, so the caller can trust them.
         if ex.request_hash is None:
-            ex.request_hash = request_hash(ex.method, ex.raw_path, hash_headers(ex.headers),
-                                           ex.body)
+            ex.request_hash = request_hash(
+                ex.method, ex.raw_path, hash_headers(ex.headers), ex.body
+            )
         reply.headers.append(("X-Road-Request-Hash", ex.request_hash))
         payload = response_signing_input(reply.status, reply.headers, body_digest(reply.body))
         reply.signature = self.node.signer.sign(payload)
         reply.headers.append((SIGNATURE_HEADER, reply.signature))
-

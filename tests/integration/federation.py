@@ -67,36 +67,60 @@ class Harness:
         self.backend_url = backend_url
         self.members = {
             "DE": self._member("DE", DE, f"{DE}/gewerbeamt", []),
-            "EE": self._member("EE", EE, f"{EE}/klient", [{
-                "subsystem": "ariregister", "code": "ettevotted", "type": "REST",
-                "format": "opaque",
-                "endpoints": [{"method": "GET", "path": "/ettevotted/**"},
-                              {"method": "POST", "path": "/ettevotted/**"},
-                              {"method": "*", "path": "/echo/**"},
-                              {"method": "GET", "path": "/slow"},
-                              {"method": "GET", "path": "/redirect"}],
-                "openapi": '{"openapi": "3.0.0", "info": {"title": "ettevotted", '
-                           '"version": "1"}, "paths": {}}'}]),
+            "EE": self._member(
+                "EE",
+                EE,
+                f"{EE}/klient",
+                [
+                    {
+                        "subsystem": "ariregister",
+                        "code": "ettevotted",
+                        "type": "REST",
+                        "format": "opaque",
+                        "endpoints": [
+                            {"method": "GET", "path": "/ettevotted/**"},
+                            {"method": "POST", "path": "/ettevotted/**"},
+                            {"method": "*", "path": "/echo/**"},
+                            {"method": "GET", "path": "/slow"},
+                            {"method": "GET", "path": "/redirect"},
+                        ],
+                        "openapi": '{"openapi": "3.0.0", "info": {"title": "ettevotted", '
+                        '"version": "1"}, "paths": {}}',
+                    }
+                ],
+            ),
         }
         self.access: list[dict[str, Any]] = [
-            {"client": f"{DE}/gewerbeamt", "service": SERVICE,
-             "endpoints": [{"method": "*", "path": "/ettevotted/**"},
-                           {"method": "*", "path": "/echo/**"},
-                           {"method": "GET", "path": "/slow"},
-                           {"method": "GET", "path": "/redirect"}]}]
+            {
+                "client": f"{DE}/gewerbeamt",
+                "service": SERVICE,
+                "endpoints": [
+                    {"method": "*", "path": "/ettevotted/**"},
+                    {"method": "*", "path": "/echo/**"},
+                    {"method": "GET", "path": "/slow"},
+                    {"method": "GET", "path": "/redirect"},
+                ],
+            }
+        ]
         self.revoked: list[dict[str, str]] = []
         self.valid_hours = 24.0
         self.sequence = 1
         self.directory_path = root / "directory.jws"
 
-    def _member(self, key: str, member_id: str, client: str,
-                services: list[dict[str, Any]]) -> HarnessMember:
+    def _member(
+        self, key: str, member_id: str, client: str, services: list[dict[str, Any]]
+    ) -> HarnessMember:
         directory = self.root / key.lower()
         return HarnessMember(
-            key, member_id, client, directory,
+            key,
+            member_id,
+            client,
+            directory,
             tls=self.ca.issue(member_id, usage=Usage.TLS, hosts=[HOST, "localhost"]),
             signing=self.ca.issue(member_id, usage=Usage.SIGNING),
-            client=self.ca.issue(client, usage=Usage.CLIENT), services=services)
+            client=self.ca.issue(client, usage=Usage.CLIENT),
+            services=services,
+        )
 
     def client_id(self, key: str) -> str:
         return self.members[key].client_subsystem
@@ -108,19 +132,30 @@ class Harness:
         for m in self.members.values():
             tls_path, _ = m.tls.write(m.dir / "tls")
             sign_path, _ = m.signing.write(m.dir / "sign")
-            members.append({
-                "id": m.id, "name": m.key, "gateway_url": m.peer_url,
-                "tls_certificates": [str(tls_path)], "signing_certificates": [str(sign_path)],
-                "subsystems": [{"code": m.client_subsystem.rsplit("/", 1)[1], "name": "client"}]
-                + [{"code": s["subsystem"], "name": s["subsystem"]} for s in m.services],
-                "services": m.services})
-        spec = {"instance": "TEST", "cas": [str(self.ca_cert)], "members": members,
-                "access": self.access, "revoked": self.revoked}
-        return build_directory(spec, self.root, valid_hours=self.valid_hours,
-                               sequence=self.sequence)
+            members.append(
+                {
+                    "id": m.id,
+                    "name": m.key,
+                    "gateway_url": m.peer_url,
+                    "tls_certificates": [str(tls_path)],
+                    "signing_certificates": [str(sign_path)],
+                    "subsystems": [{"code": m.client_subsystem.rsplit("/", 1)[1], "name": "client"}]
+                    + [{"code": s["subsystem"], "name": s["subsystem"]} for s in m.services],
+                    "services": m.services,
+                }
+            )
+        spec = {
+            "instance": "TEST",
+            "cas": [str(self.ca_cert)],
+            "members": members,
+            "access": self.access,
+            "revoked": self.revoked,
+        }
+        return build_directory(
+            spec, self.root, valid_hours=self.valid_hours, sequence=self.sequence
+        )
 
-    def publish(self, document: dict[str, Any] | None = None,
-                signer: Issued | None = None) -> None:
+    def publish(self, document: dict[str, Any] | None = None, signer: Issued | None = None) -> None:
         """Sign (by the operator unless told otherwise) and write the directory file."""
         document = document or self.directory_document()
         signer = signer or self.operator
@@ -139,14 +174,19 @@ class Harness:
             "listen": {"peer": f"{HOST}:0", "client": f"{HOST}:0"},
             "tls": {"certificate": str(tls_path), "key": str(tls_key)},
             "signing": {"certificate": str(sign_path), "key": str(sign_key)},
-            "directory": {"source": str(self.directory_path),
-                          "trust_anchor": str(self.operator_cert), "refresh_interval": 3600},
+            "directory": {
+                "source": str(self.directory_path),
+                "trust_anchor": str(self.operator_cert),
+                "refresh_interval": 3600,
+            },
             "data": {"dir": str(m.dir / "data")},
             "security": {"client_ca": str(self.ca_cert), "max_body_bytes": 65536},
             "timeouts": {"backend": 2.0, "peer": 10.0},
             "clients": [{"subsystem": m.client_subsystem, "certificate": str(client_path)}],
-            "services": [{"subsystem": s["subsystem"], "code": s["code"],
-                          "backend": self.backend_url} for s in m.services],
+            "services": [
+                {"subsystem": s["subsystem"], "code": s["code"], "backend": self.backend_url}
+                for s in m.services
+            ],
         }
         for section, values in m.settings_overrides.items():
             raw.setdefault(section, {}).update(values)
@@ -159,9 +199,14 @@ class Harness:
         if publish:
             self.publish()
         async with contextlib.AsyncExitStack() as stack:
-            gateways = [await stack.enter_async_context(Gateway.running(
-                self.settings(k), peer_sock=m.peer_sock, client_sock=m.client_sock))
-                for k, m in self.members.items()]
+            gateways = [
+                await stack.enter_async_context(
+                    Gateway.running(
+                        self.settings(k), peer_sock=m.peer_sock, client_sock=m.client_sock
+                    )
+                )
+                for k, m in self.members.items()
+            ]
             yield gateways[0], gateways[1]
 
     # ------------------------------------------------------------------ clients
@@ -184,8 +229,9 @@ class Harness:
 
 
 def expired_issue(ca: CertificateAuthority, subject: str, usage: Usage) -> Issued:
-    return ca.issue(subject, usage=usage, hosts=[HOST], days=1,
-                    not_before=now_utc() - timedelta(days=3))
+    return ca.issue(
+        subject, usage=usage, hosts=[HOST], days=1, not_before=now_utc() - timedelta(days=3)
+    )
 
 
 def make_backend() -> web.Application:
@@ -193,10 +239,15 @@ def make_backend() -> web.Application:
 
     async def echo(request: web.Request) -> web.Response:
         body = await request.read()
-        return web.json_response({
-            "method": request.method, "path": request.raw_path,
-            "headers": {k.lower(): v for k, v in request.headers.items()},
-            "body": body.decode("utf-8", "replace")}, headers={"X-Backend": "yes"})
+        return web.json_response(
+            {
+                "method": request.method,
+                "path": request.raw_path,
+                "headers": {k.lower(): v for k, v in request.headers.items()},
+                "body": body.decode("utf-8", "replace"),
+            },
+            headers={"X-Backend": "yes"},
+        )
 
     async def slow(request: web.Request) -> web.Response:
         import asyncio
@@ -208,8 +259,9 @@ def make_backend() -> web.Application:
         raise web.HTTPFound("/ettevotted/elsewhere")
 
     async def company(request: web.Request) -> web.Response:
-        return web.json_response({"registrikood": request.match_info["code"],
-                                  "nimi": "Põhjaranniku Puit OÜ"})
+        return web.json_response(
+            {"registrikood": request.match_info["code"], "nimi": "Põhjaranniku Puit OÜ"}
+        )
 
     app = web.Application()
     app.router.add_get("/ettevotted/{code}", company)

@@ -11,10 +11,15 @@ async def test_get_through_two_gateways_carries_xroad_headers(fed: Harness):
     async with fed.start() as (de, _ee), fed.client("DE") as http:
         resp = await http.get(
             f"{de.client_url}/r1/{SERVICE}/echo/a/b?quu=1&x=%20y",
-            headers={"X-Road-Client": "DE/GOV/05974028/other",
-                     "x-road-client": fed.client_id("DE"),   # the last one wins
-                     "X-Road-UserId": "DE12345", "X-Road-Issue": "AZ-4711",
-                     "X-Road-Represented-Party": "GOV/0815", "Accept": "application/json"})
+            headers={
+                "X-Road-Client": "DE/GOV/05974028/other",
+                "x-road-client": fed.client_id("DE"),  # the last one wins
+                "X-Road-UserId": "DE12345",
+                "X-Road-Issue": "AZ-4711",
+                "X-Road-Represented-Party": "GOV/0815",
+                "Accept": "application/json",
+            },
+        )
         body = await resp.json()
     assert resp.status == 200, body
     assert body["path"] == "/echo/a/b?quu=1&x=%20y"
@@ -28,7 +33,7 @@ async def test_get_through_two_gateways_carries_xroad_headers(fed: Harness):
     assert resp.headers["X-Road-Service"] == SERVICE
     assert resp.headers["X-Road-Id"] == seen["x-road-id"]
     assert resp.headers["X-Road-Request-Id"]
-    assert len(resp.headers["X-Road-Request-Hash"]) == 88   # base64 of SHA-512
+    assert len(resp.headers["X-Road-Request-Hash"]) == 88  # base64 of SHA-512
     assert resp.headers["X-Backend"] == "yes"
     assert "X-Xgw-Signature" not in resp.headers
 
@@ -36,10 +41,15 @@ async def test_get_through_two_gateways_carries_xroad_headers(fed: Harness):
 async def test_post_body_arrives_intact_and_client_id_is_echoed(fed: Harness):
     payload = json.dumps({"nimi": "Põhjaranniku Puit OÜ", "kood": 12345678}).encode()
     async with fed.start() as (de, _ee), fed.client("DE") as http:
-        resp = await http.post(f"{de.client_url}/r1/{SERVICE}/echo/otsing", data=payload,
-                               headers={"X-Road-Client": fed.client_id("DE"),
-                                        "X-Road-Id": "my-correlation-id",
-                                        "Content-Type": "application/json"})
+        resp = await http.post(
+            f"{de.client_url}/r1/{SERVICE}/echo/otsing",
+            data=payload,
+            headers={
+                "X-Road-Client": fed.client_id("DE"),
+                "X-Road-Id": "my-correlation-id",
+                "Content-Type": "application/json",
+            },
+        )
         body = await resp.json()
     assert resp.status == 200
     assert body["body"].encode() == payload
@@ -51,28 +61,37 @@ async def test_repeated_client_xroad_id_is_not_a_replay(fed: Harness):
     async with fed.start() as (de, _ee), fed.client("DE") as http:
         statuses = []
         for _ in range(3):
-            resp = await http.get(f"{de.client_url}/r1/{SERVICE}/ettevotted/1",
-                                  headers={"X-Road-Client": fed.client_id("DE"),
-                                           "X-Road-Id": "same-id-every-time"})
+            resp = await http.get(
+                f"{de.client_url}/r1/{SERVICE}/ettevotted/1",
+                headers={"X-Road-Client": fed.client_id("DE"), "X-Road-Id": "same-id-every-time"},
+            )
             statuses.append(resp.status)
     assert statuses == [200, 200, 200]
 
 
 async def test_redirects_are_passed_back_not_followed(fed: Harness):
     async with fed.start() as (de, _ee), fed.client("DE") as http:
-        resp = await http.get(f"{de.client_url}/r1/{SERVICE}/redirect", allow_redirects=False,
-                              headers={"X-Road-Client": fed.client_id("DE")})
+        resp = await http.get(
+            f"{de.client_url}/r1/{SERVICE}/redirect",
+            allow_redirects=False,
+            headers={"X-Road-Client": fed.client_id("DE")},
+        )
     assert resp.status == 302
     assert resp.headers["Location"] == "/ettevotted/elsewhere"
 
 
 async def test_hop_by_hop_headers_are_dropped(fed: Harness):
     async with fed.start() as (de, _ee), fed.client("DE") as http:
-        resp = await http.get(f"{de.client_url}/r1/{SERVICE}/echo/x",
-                              headers={"X-Road-Client": fed.client_id("DE"),
-                                       "Connection": "keep-alive, X-Secret-Hop",
-                                       "X-Secret-Hop": "1", "Proxy-Authorization": "Basic x",
-                                       "X-Custom": "passed"})
+        resp = await http.get(
+            f"{de.client_url}/r1/{SERVICE}/echo/x",
+            headers={
+                "X-Road-Client": fed.client_id("DE"),
+                "Connection": "keep-alive, X-Secret-Hop",
+                "X-Secret-Hop": "1",
+                "Proxy-Authorization": "Basic x",
+                "X-Custom": "passed",
+            },
+        )
         seen = (await resp.json())["headers"]
     assert seen["x-custom"] == "passed"
     assert "x-secret-hop" not in seen

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from directory_testkit import AUSKUNFT, DE, DETAILANDMED, EE, GEWERBEANZEIGE, OFFEN, Federation
 
 import gateway.access as access_module
 from gateway.access import AccessRule, EndpointRule, compile_path_pattern, normalise_request_path
 from gateway.directory import Directory, Endpoint
 from gateway.identifiers import ClientId, ServiceId
+
+DE = "DE/GOV/05974028"
+EE = "EE/GOV/70000310"
+GEWERBEANZEIGE = f"{DE}/gewerbeamt/gewerbeanzeige"
+OFFEN = f"{DE}/gewerbeamt/offen"
+AUSKUNFT = f"{DE}/buergeramt/auskunft"
+DETAILANDMED = f"{EE}/ariregister/detailandmed_v2"
 
 ARIREGISTER = ClientId.parse(f"{EE}/ariregister")
 RAHVASTIK = ClientId.parse(f"{EE}/rahvastikuregister")
@@ -17,8 +25,8 @@ ANZEIGE = ServiceId.parse(GEWERBEANZEIGE)
 
 
 @pytest.fixture(scope="module")
-def directory() -> Directory:
-    return Directory.from_json(Federation().doc())
+def directory(fed: Any) -> Directory:
+    return Directory.from_json(fed.doc())
 
 
 def test_access_exports_exist():
@@ -177,18 +185,26 @@ def test_member_level_client_is_refused(directory):
 
 
 def test_allowed_endpoints(directory):
-    assert directory.allowed_endpoints(ARIREGISTER, ANZEIGE) == (
-        Endpoint("GET", "/meldungen/**"),)
+    assert directory.allowed_endpoints(ARIREGISTER, ANZEIGE) == (Endpoint("GET", "/meldungen/**"),)
     assert directory.allowed_endpoints(RAHVASTIK, ANZEIGE) == (
-        Endpoint("POST", "/meldungen"), Endpoint("GET", "/meldungen/*"))
+        Endpoint("POST", "/meldungen"),
+        Endpoint("GET", "/meldungen/*"),
+    )
 
 
-def test_several_grants_for_one_pair_add_up():
-    doc = Federation().doc()
-    doc["access"].append({"client": f"{EE}/ariregister", "service": GEWERBEANZEIGE,
-                          "endpoints": [{"method": "POST", "path": "/meldungen"}]})
+def test_several_grants_for_one_pair_add_up(fed):
+    doc = fed.doc()
+    doc["access"].append(
+        {
+            "client": f"{EE}/ariregister",
+            "service": GEWERBEANZEIGE,
+            "endpoints": [{"method": "POST", "path": "/meldungen"}],
+        }
+    )
     directory = Directory.from_json(doc)
     assert directory.is_allowed(ARIREGISTER, ANZEIGE, "POST", "/meldungen")
     assert directory.is_allowed(ARIREGISTER, ANZEIGE, "GET", "/meldungen/1")
     assert directory.allowed_endpoints(ARIREGISTER, ANZEIGE) == (
-        Endpoint("GET", "/meldungen/**"), Endpoint("POST", "/meldungen"))
+        Endpoint("GET", "/meldungen/**"),
+        Endpoint("POST", "/meldungen"),
+    )

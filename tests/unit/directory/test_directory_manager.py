@@ -12,18 +12,13 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from directory_testkit import Federation, pem
 
+from gateway._crypto import certificate_to_pem
 from gateway.directory import Directory, DirectoryManager, load_directory_token
 from gateway.errors import ConfigError, DirectoryError
 from gateway.pki import Usage
 
 NOW = datetime.now(UTC)
-
-
-@pytest.fixture(scope="module")
-def fed() -> Federation:
-    return Federation()
 
 
 def write(path: Path, text: str) -> Path:
@@ -191,8 +186,7 @@ class Publisher:
         self.status = 200
 
     async def handle(self, _: web.Request) -> web.Response:
-        return web.Response(status=self.status, text=self.body,
-                            content_type="application/jose")
+        return web.Response(status=self.status, text=self.body, content_type="application/jose")
 
 
 @pytest.fixture
@@ -242,7 +236,7 @@ async def test_https_url_source_with_own_trust(fed, tmp_path):
     cert_path, key_path = web_cert.write(tmp_path / "web")
     server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_ctx.load_cert_chain(cert_path, key_path)
-    client_ctx = ssl.create_default_context(cadata=pem(fed.ca.cert))
+    client_ctx = ssl.create_default_context(cadata=certificate_to_pem(fed.ca.cert))
     pub = Publisher()
     pub.body = fed.token(fed.doc(sequence=11))
     app = web.Application()
@@ -261,3 +255,18 @@ async def test_https_url_source_with_own_trust(fed, tmp_path):
             untrusting.current()
     finally:
         await server.close()
+
+
+async def test_refresh_survives_a_bug(fed, tmp_path, monkeypatch, caplog):
+    source = write(tmp_path / "directory.jws", fed.token(fed.doc(sequence=1)))
+    manager = DirectoryManager(str(source), [fed.operator.cert])
+    assert await manager.refresh()
+
+    def broken(*_: object, **__: object) -> Directory:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("gateway.directory.verify_directory", broken)
+    with caplog.at_level(logging.ERROR, logger="gateway.directory"):
+        assert await manager.refresh() is False
+    assert "failed unexpectedly" in caplog.text
+    assert manager.current().sequence == 1  # the previous directory stays in use

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 import orjson
 import pytest
-from directory_testkit import AUSKUNFT, DE, DETAILANDMED, EE, GEWERBEANZEIGE, Federation
 
 import gateway.directory as directory_module
 from gateway._crypto import b64url, b64url_decode, fingerprint, generate_key, kid
@@ -25,16 +25,16 @@ from gateway.errors import CertValidationError, ConfigError, DirectoryError
 from gateway.identifiers import ClientId, ServiceId
 from gateway.pki import CertificateAuthority, Usage
 
+DE = "DE/GOV/05974028"
+EE = "EE/GOV/70000310"
+GEWERBEANZEIGE = f"{DE}/gewerbeamt/gewerbeanzeige"
+AUSKUNFT = f"{DE}/buergeramt/auskunft"
+DETAILANDMED = f"{EE}/ariregister/detailandmed_v2"
 NOW = datetime.now(UTC)
 
 
 @pytest.fixture(scope="module")
-def fed() -> Federation:
-    return Federation()
-
-
-@pytest.fixture(scope="module")
-def directory(fed: Federation) -> Directory:
+def directory(fed: Any) -> Directory:
     return verify_directory(fed.token(fed.doc(sequence=7)), [fed.operator.cert])
 
 
@@ -96,8 +96,11 @@ def test_wrong_key_is_an_unknown_kid(fed):
 
 def test_forged_kid_is_a_bad_signature(fed):
     forged = jwt.api_jws.encode(
-        orjson.dumps(fed.doc(), option=orjson.OPT_SORT_KEYS), fed.de_sign.key, algorithm="ES256",
-        headers={"kid": kid(fed.operator.cert), "typ": JWS_TYPE})
+        orjson.dumps(fed.doc(), option=orjson.OPT_SORT_KEYS),
+        fed.de_sign.key,
+        algorithm="ES256",
+        headers={"kid": kid(fed.operator.cert), "typ": JWS_TYPE},
+    )
     with pytest.raises(DirectoryError, match=r"^bad signature \(kid "):
         verify_directory(forged, [fed.operator.cert])
 
@@ -128,8 +131,9 @@ def test_not_yet_valid(fed):
     doc = fed.doc(issued=NOW + timedelta(hours=1))
     with pytest.raises(DirectoryError) as info:
         verify_directory(fed.token(doc), [fed.operator.cert])
-    assert info.value.message == (f"directory sequence 1 is not valid before {doc['issued']} "
-                                  "(check the clock)")
+    assert info.value.message == (
+        f"directory sequence 1 is not valid before {doc['issued']} (check the clock)"
+    )
 
 
 def test_small_clock_skew_is_tolerated(fed):
@@ -140,16 +144,23 @@ def test_small_clock_skew_is_tolerated(fed):
 def test_schema_failure_behind_a_valid_signature(fed):
     doc = fed.doc()
     doc["members"][0]["gateway_url"] = "ftp://x"
-    token = jwt.api_jws.encode(orjson.dumps(doc), fed.operator.key, algorithm="ES256",
-                               headers={"kid": kid(fed.operator.cert), "typ": JWS_TYPE})
+    token = jwt.api_jws.encode(
+        orjson.dumps(doc),
+        fed.operator.key,
+        algorithm="ES256",
+        headers={"kid": kid(fed.operator.cert), "typ": JWS_TYPE},
+    )
     with pytest.raises(DirectoryError, match=r"^schema: members\[0\]\.gateway_url: 'ftp://x'"):
         verify_directory(token, [fed.operator.cert])
 
 
 @pytest.mark.parametrize(
     ("token", "expected"),
-    [("", "malformed directory JWS"), ("abc", "malformed directory JWS"),
-     ("a.b.c", "malformed directory JWS")],
+    [
+        ("", "malformed directory JWS"),
+        ("abc", "malformed directory JWS"),
+        ("a.b.c", "malformed directory JWS"),
+    ],
 )
 def test_malformed_tokens(fed, token, expected):
     with pytest.raises(DirectoryError, match=expected):
@@ -157,33 +168,49 @@ def test_malformed_tokens(fed, token, expected):
 
 
 def test_wrong_typ_is_refused(fed):
-    token = jwt.api_jws.encode(orjson.dumps(fed.doc()), fed.operator.key, algorithm="ES256",
-                               headers={"kid": kid(fed.operator.cert)})
+    token = jwt.api_jws.encode(
+        orjson.dumps(fed.doc()),
+        fed.operator.key,
+        algorithm="ES256",
+        headers={"kid": kid(fed.operator.cert)},
+    )
     with pytest.raises(DirectoryError, match="not a directory JWS: typ 'JWT'"):
         verify_directory(token, [fed.operator.cert])
 
 
 def test_alg_must_fit_the_anchor_key(fed):
-    token = jwt.api_jws.encode(orjson.dumps(fed.doc()), "secret-long-enough-for-hmac-sha256!",
-                               algorithm="HS256",
-                               headers={"kid": kid(fed.operator.cert), "typ": JWS_TYPE})
+    token = jwt.api_jws.encode(
+        orjson.dumps(fed.doc()),
+        "secret-long-enough-for-hmac-sha256!",
+        algorithm="HS256",
+        headers={"kid": kid(fed.operator.cert), "typ": JWS_TYPE},
+    )
     with pytest.raises(DirectoryError, match="alg 'HS256' does not fit the trust anchor"):
         verify_directory(token, [fed.operator.cert])
 
 
 def test_payload_must_be_a_json_object(fed):
-    token = jwt.api_jws.encode(b"[1, 2]", fed.operator.key, algorithm="ES256",
-                               headers={"kid": kid(fed.operator.cert), "typ": JWS_TYPE})
+    token = jwt.api_jws.encode(
+        b"[1, 2]",
+        fed.operator.key,
+        algorithm="ES256",
+        headers={"kid": kid(fed.operator.cert), "typ": JWS_TYPE},
+    )
     with pytest.raises(DirectoryError, match="not a JSON object"):
         verify_directory(token, [fed.operator.cert])
 
 
 def test_expired_trust_anchor_is_refused(fed):
-    old = fed.ca.issue("XGW-TEST/operator", usage=Usage.SIGNING, days=1,
-                       not_before=NOW - timedelta(days=3))
+    old = fed.ca.issue(
+        "XGW-TEST/operator", usage=Usage.SIGNING, days=1, not_before=NOW - timedelta(days=3)
+    )
     # Signed by hand: a directory signed with a since-expired operator key.
-    token = jwt.api_jws.encode(orjson.dumps(fed.doc()), old.key, algorithm="ES256",
-                               headers={"kid": kid(old.cert), "typ": JWS_TYPE})
+    token = jwt.api_jws.encode(
+        orjson.dumps(fed.doc()),
+        old.key,
+        algorithm="ES256",
+        headers={"kid": kid(old.cert), "typ": JWS_TYPE},
+    )
     with pytest.raises(DirectoryError, match=r"^trust anchor .* is valid only from"):
         verify_directory(token, [old.cert])
 
@@ -216,21 +243,28 @@ def test_services_of(directory):
     assert codes == ["gewerbeanzeige", "offen"]
     assert directory.services_of(ClientId.parse(DE)) == ()
     assert [str(s.id) for s in directory.services_of(ClientId.parse(f"{EE}/ariregister"))] == [
-        DETAILANDMED]
+        DETAILANDMED
+    ]
 
 
 def test_clients(directory):
     assert [(str(c), n) for c, n in directory.clients()] == [
-        (DE, "Stadt Musterstadt"), (f"{DE}/gewerbeamt", "Gewerbeamt"),
-        (f"{DE}/buergeramt", "Bürgeramt"), (EE, "Registrite ja Infosüsteemide Keskus"),
-        (f"{EE}/ariregister", "Äriregister"), (f"{EE}/rahvastikuregister", "Rahvastikuregister")]
+        (DE, "Stadt Musterstadt"),
+        (f"{DE}/gewerbeamt", "Gewerbeamt"),
+        (f"{DE}/buergeramt", "Bürgeramt"),
+        (EE, "Registrite ja Infosüsteemide Keskus"),
+        (f"{EE}/ariregister", "Äriregister"),
+        (f"{EE}/rahvastikuregister", "Rahvastikuregister"),
+    ]
 
 
 def test_tls_fingerprints_cover_a_rotation(fed, directory):
     member = directory.member(ClientId.parse(DE))
     assert member is not None
-    assert member.tls_fingerprints == {fingerprint(fed.de_tls.cert),
-                                       fingerprint(fed.de_tls_next.cert)}
+    assert member.tls_fingerprints == {
+        fingerprint(fed.de_tls.cert),
+        fingerprint(fed.de_tls_next.cert),
+    }
     assert member.tls_certificates == (fed.de_tls.cert, fed.de_tls_next.cert)
     assert directory.member_by_tls_fingerprint(fingerprint(fed.de_tls_next.cert)) is member
     colons = ":".join(f"{b:02X}" for b in bytes.fromhex(fingerprint(fed.de_tls.cert)))
@@ -254,10 +288,11 @@ def test_ca_certificates(fed, directory):
 
 
 @pytest.fixture(scope="module")
-def revoked_directory(fed: Federation) -> Directory:
+def revoked_directory(fed: Any) -> Directory:
     doc = fed.doc()
-    doc["revoked"] = [{"serial": format(fed.ee_tls.cert.serial_number, "X"),
-                       "reason": "keyCompromise"}]
+    doc["revoked"] = [
+        {"serial": format(fed.ee_tls.cert.serial_number, "X"), "reason": "keyCompromise"}
+    ]
     return Directory.from_json(doc)
 
 
@@ -283,7 +318,8 @@ def test_check_certificate_expired(fed, directory):
     with pytest.raises(CertValidationError) as info:
         directory.check_certificate(old.cert, NOW)
     assert info.value.message.endswith(
-        f"expired at {format_timestamp(old.cert.not_valid_after_utc)}")
+        f"expired at {format_timestamp(old.cert.not_valid_after_utc)}"
+    )
 
 
 def test_check_certificate_not_yet_valid(fed, directory):

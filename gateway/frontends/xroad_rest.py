@@ -1,0 +1,119 @@
+"""The X-Road REST frontend: ``/r1/{serviceId}[/path][?query]`` and ``listClients``.
+
+Usage::
+
+    add_routes(app, node, client_side_pipeline(node), direction="outbound", list_clients=True)
+
+It reads the request (bounded by ``security.max_body_bytes``), hands it to the
+pipeline as an :class:`~gateway.pipeline.Exchange` and writes back the reply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from multidict import CIMultiDict
+
+from gateway.errors import BodyTooLargeError, DirectoryError, GatewayError
+from gateway.node import Node
+from gateway.pipeline import Direction, Exchange, Pipeline
+from gateway.xroad_rest import (
+    JSON_CONTENT_TYPE,
+    XML_CONTENT_TYPE,
+    error_body,
+    error_headers,
+    list_clients_json,
+    list_clients_xml,
+    wants_xml,
+)
+
+__all__ = ["METHODS", "add_routes"]
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def add_routes(
+    app: web.Application,
+    node: Node,
+    pipeline: Pipeline,
+    *,
+    direction: Direction,
+    list_clients: bool = False,
+) -> None:
+    handler = _exchange_handler(node, pipeline, direction)
+    for method in METHODS:
+        app.router.add_route(method, "/r1/{tail:.*}", handler)
+    if list_clients:
+        app.router.add_get("/listClients", _list_clients_handler(node))
+
+
+def _exchange_handler(node: Node, pipeline: Pipeline, direction: Direction) -> Handler:
+    limit = node.settings.security.max_body_bytes
+
+    async def exchange(request: web.Request) -> web.StreamResponse:
+        refused: GatewayError | None = None
+        body = b""
+        try:
+            body = await _read_body(request, limit)
+        except BodyTooLargeError as exc:
+            refused = exc
+        reply = await pipeline.run(
+            Exchange(
+                direction=direction,
+                method=request.method,
+                raw_path=request.raw_path,
+                headers=list(request.headers.items()),
+                body=body,
+                transport=request.transport,
+            ),
+            refused=refused,
+        )
+        return web.Response(
+            status=reply.status, headers=CIMultiDict(reply.headers), body=reply.body
+        )
+
+    return exchange
+
+
+async def _read_body(request: web.Request, limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise BodyTooLargeError(
+            f"request body of {request.content_length} bytes is over the {limit}-byte limit"
+        )
+    chunks, size = [], 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLargeError(f"request body is over the {limit}-byte limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _list_clients_handler(node: Node) -> Handler:
+    """``listClients`` at the gateway's root, as a security server offers it (PR-META)."""
+
+    async def list_clients(request: web.Request) -> web.StreamResponse:
+        try:
+            directory = node.directory.current()
+        except DirectoryError as exc:
+            body, content_type = error_body(exc, accept=request.headers.get("Accept"))
+            return web.Response(
+                status=exc.http_status,
+                body=body,
+                headers={"Content-Type": content_type, **error_headers(exc)},
+            )
+        clients = directory.clients()
+        instance = request.query.get("xRoadInstance")
+        if wants_xml(request.headers.get("Accept")):
+            return web.Response(
+                body=list_clients_xml(clients, xroad_instance=instance),
+                headers={"Content-Type": XML_CONTENT_TYPE},
+            )
+        return web.Response(
+            body=list_clients_json(clients, xroad_instance=instance),
+            headers={"Content-Type": JSON_CONTENT_TYPE},
+        )
+
+    return list_clients
