@@ -34,6 +34,7 @@ __all__ = [
     "b64url",
     "b64url_decode",
     "certificate_from_der",
+    "certificate_public_key",
     "certificate_to_pem",
     "fingerprint",
     "generate_key",
@@ -150,6 +151,17 @@ def load_certificate(path: Path, *, key_name: str = "certificate") -> x509.Certi
     except CertValidationError as exc:
         raise ConfigError(key_name, f"{path}: {exc}") from exc
     return certs[0]
+
+
+def certificate_public_key(cert: x509.Certificate) -> PublicKey:
+    """The certificate's key, if it is of a kind xgw verifies with (EC, RSA, Ed25519)."""
+    key = cert.public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey | ed25519.Ed25519PublicKey):
+        raise CertValidationError(
+            f"certificate {cert.subject.rfc4514_string()}: unsupported "
+            f"key type {type(key).__name__}"
+        )
+    return key
 
 
 def fingerprint(cert: x509.Certificate) -> str:

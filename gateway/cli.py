@@ -180,13 +180,16 @@ def _audit_verify(args: argparse.Namespace) -> int:
                     "database": str(db),
                     "ok": result.ok,
                     "records": result.count,
+                    "head": result.head,
                     "first_bad": result.first_bad,
                     "reason": result.reason,
                 }
             )
         )
     elif result.ok:
-        print(f"{db}: OK, {result.count} records, chain intact")
+        print(f"{db}: OK, {result.count} records, chain intact, head {result.head}")
+    elif result.first_bad is None:
+        print(f"{db}: FAILED: {result.reason}")
     else:
         print(f"{db}: FAILED at record {result.first_bad}: {result.reason}")
     return 0 if result.ok else 1

@@ -39,7 +39,6 @@ import aiohttp
 import jwt
 import orjson
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 from jwt import exceptions as jwt_errors
@@ -47,6 +46,7 @@ from jwt import exceptions as jwt_errors
 from gateway._crypto import (
     PrivateKey,
     PublicKey,
+    certificate_public_key,
     fingerprint,
     jws_algorithm,
     kid,
@@ -85,7 +85,6 @@ FETCH_TIMEOUT = 30.0
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 _SCHEMA_RESOURCE = "schemas/directory.v1.json"
 _ALGORITHMS = ("ES256", "RS256", "EdDSA")
-_PUBLIC_KEY_TYPES = (ec.EllipticCurvePublicKey, rsa.RSAPublicKey, ed25519.Ed25519PublicKey)
 _MESSAGE_LIMIT = 300
 _QUOTE_LIMIT = 64
 # Verification needs nothing but the three algorithms xgw keys sign with.
@@ -494,13 +493,10 @@ def sign_directory(doc: dict[str, Any], key: PrivateKey, cert: x509.Certificate)
 
 
 def _public_key(cert: x509.Certificate) -> PublicKey:
-    key = cert.public_key()
-    if not isinstance(key, _PUBLIC_KEY_TYPES):
-        raise DirectoryError(
-            f"certificate {cert.subject.rfc4514_string()}: unsupported key "
-            f"type {type(key).__name__}"
-        )
-    return key
+    try:
+        return certificate_public_key(cert)
+    except CertValidationError as exc:
+        raise DirectoryError(str(exc)) from exc
 
 
 def inspect_token(token: str) -> tuple[dict[str, Any], dict[str, Any]]:

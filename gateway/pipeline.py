@@ -24,6 +24,7 @@ The order of each side is declared once, in ``gateway.stages``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -37,7 +38,7 @@ from gateway.directory import Directory, Member
 from gateway.errors import GatewayError
 from gateway.identifiers import ClientId, ServiceId
 
-__all__ = ["Direction", "Exchange", "Pipeline", "Reply", "Stage"]
+__all__ = ["Direction", "ErrorRenderer", "Exchange", "Pipeline", "Reply", "Stage"]
 
 _logger = logging.getLogger("gateway.exchange")
 
@@ -78,7 +79,7 @@ class Exchange:
     request_signature: str | None = None
     request_nonce: str | None = None
     request_hash: str | None = None
-    request_audited: bool = False
+    request_record: asyncio.Future[int] | None = None
     upstream: Reply | None = None  # what the peer or backend answered, before checks
     response: Reply | None = None  # what the caller gets; set once it may be answered
     error: GatewayError | None = None

@@ -152,7 +152,9 @@ class Settings:
         data_section = data.pop("data", {})
         if not isinstance(data_section, dict):
             raise ConfigError("data", "must be a table")
-        data_dir = loader.value("data.dir", data_section.get("dir"), Path)
+        from_env = "XGW_DATA_DIR" in env
+        raw_dir = env["XGW_DATA_DIR"] if from_env else data_section.get("dir")
+        data_dir = loader.value("data.dir", raw_dir, Path, from_env=from_env)
         if data_dir is None:
             raise ConfigError("data.dir", "is required")
         _reject_unknown("data", data_section, {"dir"})
@@ -223,9 +225,10 @@ class _Loader:
             dotted = f"{name}.{key}"
             raw = table.get(key)
             env_key = f"XGW_{name.upper()}_{key.upper()}"
-            if use_env and env_key in self.env:
+            from_env = use_env and env_key in self.env
+            if from_env:
                 raw = self.env[env_key]
-            value = self.value(dotted, raw, hints[key])
+            value = self.value(dotted, raw, hints[key], from_env=from_env)
             if value is None:
                 if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                     raise ConfigError(dotted, "is required")
@@ -233,12 +236,11 @@ class _Loader:
             kwargs[key] = value
         return cls(**kwargs)
 
-    def value(self, key: str, raw: Any, target: Any) -> Any:
+    def value(self, key: str, raw: Any, target: Any, *, from_env: bool = False) -> Any:
         """Coerce one TOML or environment value to the field's type."""
         if raw is None:
             return None
         target = _strip_optional(target)
-        from_env = isinstance(raw, str)
         try:
             if target is Path:
                 return self._path(key, raw)

@@ -28,7 +28,7 @@ import jwt
 from cryptography import x509
 from jwt import api_jws
 
-from gateway._crypto import PrivateKey, PublicKey, b64url, jws_algorithm, kid
+from gateway._crypto import PrivateKey, b64url, certificate_public_key, jws_algorithm, kid
 from gateway.errors import InvalidSignatureError
 
 __all__ = [
@@ -119,8 +119,9 @@ def unverified_header(token: str) -> dict[str, Any]:
     return header
 
 
-def verify(token: str, payload: bytes, public_key: PublicKey) -> None:
-    """Check a detached signature over ``payload``; raise ``InvalidSignatureError``."""
+def verify(token: str, payload: bytes, cert: x509.Certificate) -> None:
+    """Check a detached signature over ``payload`` by ``cert``'s key (InvalidSignatureError)."""
+    public_key = certificate_public_key(cert)
     algorithm = jws_algorithm(public_key)
     try:
         api_jws.decode_complete(token, public_key, algorithms=[algorithm], detached_payload=payload)

@@ -100,8 +100,8 @@ class SendSigned:
     async def __call__(self, ex: Exchange) -> None:
         assert ex.service is not None and ex.directory is not None
         provider = ex.directory.member(ex.service.provider)
-        if provider is None or ex.directory.service(ex.service) is None:
-            raise UnknownServiceError(f"service {ex.service} is not in the directory")
+        if provider is None:  # Authorize has checked the service; a metaservice only the member
+            raise UnknownServiceError(f"no member {ex.service.provider.member} in the directory")
         ex.peer = provider
         raw_path = f"/r1/{ex.service.wire()}{ex.backend_path}"
         payload = request_signing_input(ex.method, raw_path, ex.xroad_headers, ex.request_digest)
@@ -181,7 +181,7 @@ class VerifyResponse:
             )
         payload = response_signing_input(reply.status, reply.headers, body_digest(reply.body))
         try:
-            verify(token, payload, found[1].public_key())  # type: ignore[arg-type]
+            verify(token, payload, found[1])
         except InvalidSignatureError as exc:
             raise exc.with_origin(CLIENT_PROXY) from None
         if last_header(reply.headers, "X-Road-Request-Hash") != ex.request_hash:

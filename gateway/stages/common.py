@@ -7,17 +7,24 @@ Usage::
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterable
 from urllib.parse import unquote
 
 from gateway.audit.record import AuditRecord
-from gateway.errors import AccessDeniedError, BadRequestError, GatewayError, MissingHeaderError
+from gateway.errors import (
+    AccessDeniedError,
+    BadRequestError,
+    GatewayError,
+    MissingHeaderError,
+    UnknownServiceError,
+)
 from gateway.identifiers import ClientId, split_service_path
 from gateway.node import Node
-from gateway.pipeline import Exchange, Reply
+from gateway.pipeline import ErrorRenderer, Exchange, Reply
 from gateway.signing import body_digest
-from gateway.xroad_rest import error_body, error_headers, last_header
+from gateway.xroad_rest import METASERVICES, error_body, error_headers, last_header
 
 __all__ = [
     "CARRIED_HEADERS",
@@ -95,10 +102,26 @@ class Authorize:
         ex.directory = directory
         assert ex.client is not None and ex.service is not None
         path = unquote(ex.backend_path.partition("?")[0]) or "/"
+        if is_metaservice(ex):
+            # PR-MREST: every member's client may ask; answers are filtered per client.
+            if directory.member(ex.service.provider) is None:
+                raise UnknownServiceError(
+                    f"no member {ex.service.provider.member} in the directory"
+                )
+            return
+        if directory.service(ex.service) is None:
+            raise UnknownServiceError(f"service {ex.service} is not in the directory")
         if not directory.is_allowed(ex.client, ex.service, ex.method, path):
             raise AccessDeniedError(
-                f"{ex.client} may not call {ex.method} {path} on {ex.service}", origin=self.origin
+                f"{ex.client} may not call {ex.method} {path} on {ex.service}",
+                origin=self.origin,
             )
+
+
+def is_metaservice(ex: Exchange) -> bool:
+    """``listMethods``, ``allowedMethods``, ``getOpenAPI`` of a provider subsystem (PR-MREST)."""
+    assert ex.service is not None
+    return ex.service.code in METASERVICES and ex.backend_path.partition("?")[0] == ""
 
 
 class AuditExchange:
@@ -108,8 +131,7 @@ class AuditExchange:
         self.node = node
 
     async def __call__(self, ex: Exchange) -> None:
-        if not ex.request_audited:
-            submit_request_record(self.node, ex)
+        request_record = ex.request_record or submit_request_record(self.node, ex)
         reply = ex.response
         assert reply is not None
         record = AuditRecord(
@@ -128,15 +150,15 @@ class AuditExchange:
             error_type=ex.error_type,
             duration_ms=round(ex.duration_ms, 3),
         )
-        await self.node.audit.append(record)
+        # Commits are in order, so waiting for both costs no more than waiting for the last.
+        await asyncio.gather(request_record, self.node.audit.append(record))
 
 
-def submit_request_record(node: Node, ex: Exchange) -> None:
-    """Queue the request's record; it becomes durable with (before) the response's."""
-    ex.request_audited = True
+def submit_request_record(node: Node, ex: Exchange) -> asyncio.Future[int]:
+    """Queue the request's record before the backend or peer is called."""
     if not ex.id:
         ex.new_id()
-    node.audit.submit(
+    ex.request_record = node.audit.submit(
         AuditRecord(
             exchange_id=ex.id,
             kind="request",
@@ -152,9 +174,10 @@ def submit_request_record(node: Node, ex: Exchange) -> None:
             peer=str(ex.peer.id) if ex.peer else None,
         )
     )
+    return ex.request_record
 
 
-def xroad_error_renderer(node: Node):  # type: ignore[no-untyped-def]
+def xroad_error_renderer(node: Node) -> ErrorRenderer:
     """The X-Road REST convention: error JSON (or XML), ``X-Road-Error``, 400/500."""
     snake = node.snake_errors
 

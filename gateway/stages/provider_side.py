@@ -37,10 +37,9 @@ from gateway.signing import (
     verify,
 )
 from gateway.stages.client_side import hash_headers
-from gateway.stages.common import submit_request_record
+from gateway.stages.common import is_metaservice, submit_request_record
 from gateway.trust import FORWARDED_CERT_HEADER, peer_certificate
 from gateway.xroad_rest import (
-    METASERVICES,
     forwardable_headers,
     last_header,
     request_hash,
@@ -96,7 +95,7 @@ class VerifyRequest:
             )
         directory.check_certificate(found[1], now_utc())
         payload = request_signing_input(ex.method, ex.raw_path, ex.headers, ex.request_digest)
-        verify(token, payload, found[1].public_key())  # type: ignore[arg-type]
+        verify(token, payload, found[1])
         # Only a verified message may spend a nonce: a forged one must not block the real one.
         self.node.replay.check(header["nonce"], header["iat"])
         ex.request_signature, ex.request_nonce = token, header["nonce"]
@@ -116,7 +115,7 @@ class AnswerMetaservice:
     async def __call__(self, ex: Exchange) -> None:
         assert ex.service is not None and ex.client is not None and ex.directory is not None
         name = ex.service.code
-        if name not in METASERVICES or ex.backend_path.partition("?")[0] not in ("", "/"):
+        if not is_metaservice(ex):
             return
         provider = ex.service.provider
         services = ex.directory.services_of(provider)

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import ssl
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -21,6 +23,8 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
 
 from gateway._crypto import now_utc
 from gateway.app import Gateway, bind
@@ -28,7 +32,17 @@ from gateway.directory import sign_directory
 from gateway.directory_cli import build_directory
 from gateway.pki import CertificateAuthority, Issued, Usage
 from gateway.settings import Settings
+from gateway.signing import (
+    SIGNATURE_HEADER,
+    HopSigner,
+    body_digest,
+    request_signing_input,
+    response_signing_input,
+    verify,
+)
+from gateway.stages.client_side import hash_headers
 from gateway.trust import peer_client_context
+from gateway.xroad_rest import request_hash
 
 HOST = "127.0.0.1"
 DE = "DE/GOV/05974028"
@@ -193,11 +207,23 @@ class Harness:
         return Settings.from_mapping(raw, base_dir=self.root, env={})
 
     @contextlib.asynccontextmanager
-    async def start(self, publish: bool = True) -> AsyncIterator[tuple[Gateway, Gateway]]:
+    async def start(
+        self,
+        publish: bool = True,
+        *,
+        edit: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        signer: Issued | None = None,
+    ) -> AsyncIterator[tuple[Gateway, Gateway]]:
+        """Bind, publish the directory and run both gateways.
+
+        ``edit`` may change the directory document before it is signed (an expiry in
+        the past, say) and ``signer`` signs it instead of the operator.
+        """
         for m in self.members.values():
             m.peer_sock, m.client_sock = bind(HOST, 0), bind(HOST, 0)
         if publish:
-            self.publish()
+            document = self.directory_document()
+            self.publish(edit(document) if edit is not None else document, signer)
         async with contextlib.AsyncExitStack() as stack:
             gateways = [
                 await stack.enter_async_context(
@@ -234,8 +260,21 @@ def expired_issue(ca: CertificateAuthority, subject: str, usage: Usage) -> Issue
     )
 
 
+SEEN = web.AppKey("seen", list)
+SEEN_PATH = "/_seen"  # GET: every request that reached the backend, in order
+
+
+@web.middleware
+async def _record_hits(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    if request.path != SEEN_PATH:
+        request.app[SEEN].append(f"{request.method} {request.raw_path}")
+    return await handler(request)
+
+
 def make_backend() -> web.Application:
-    """A backend that shows what reached it."""
+    """A backend that shows what reached it (``GET /_seen`` lists every request)."""
 
     async def echo(request: web.Request) -> web.Response:
         body = await request.read()
@@ -263,7 +302,12 @@ def make_backend() -> web.Application:
             {"registrikood": request.match_info["code"], "nimi": "Põhjaranniku Puit OÜ"}
         )
 
-    app = web.Application()
+    async def seen(request: web.Request) -> web.Response:
+        return web.json_response(request.app[SEEN])
+
+    app = web.Application(middlewares=[_record_hits])
+    app[SEEN] = []
+    app.router.add_get(SEEN_PATH, seen)
     app.router.add_get("/ettevotted/{code}", company)
     app.router.add_route("*", "/echo/{tail:.*}", echo)
     app.router.add_get("/slow", slow)
@@ -274,3 +318,163 @@ def make_backend() -> web.Application:
 def error_of(body: bytes) -> dict[str, Any]:
     parsed: dict[str, Any] = json.loads(body)
     return parsed
+
+
+# ---------------------------------------------------------------------- refusal-test helpers
+
+
+async def backend_seen(backend_url: str) -> list[str]:
+    """What reached a counting backend so far: ``"METHOD /raw/path?query"`` per request."""
+    async with aiohttp.ClientSession() as http, http.get(backend_url + SEEN_PATH) as resp:
+        assert resp.status == 200
+        seen: list[str] = await resp.json()
+    return seen
+
+
+@contextlib.asynccontextmanager
+async def serve_app(app: web.Application) -> AsyncIterator[str]:
+    """Run an aiohttp app on 127.0.0.1; yields its base URL."""
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+    await runner.setup()
+    sock = bind(HOST, 0)
+    try:
+        await web.SockSite(runner, sock).start()
+        yield f"http://{HOST}:{sock.getsockname()[1]}"
+    finally:
+        await runner.cleanup()
+
+
+def closed_port_url() -> str:
+    """An http URL on 127.0.0.1 where nothing listens (a port bound, then closed)."""
+    sock = bind(HOST, 0)
+    port = sock.getsockname()[1]
+    sock.close()
+    return f"http://{HOST}:{port}"
+
+
+@dataclass
+class Answer:
+    """A response read whole, its connection released."""
+
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+async def call(
+    http: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    *,
+    headers: Iterable[tuple[str, str]] | dict[str, str] = (),
+    data: Any = None,
+    encoded: bool = False,
+) -> Answer:
+    """One request; ``encoded=True`` sends the path exactly as given (no normalisation)."""
+    target = URL(url, encoded=True) if encoded else url
+    pairs = headers.items() if isinstance(headers, dict) else headers
+    async with http.request(
+        method, target, headers=CIMultiDict(pairs), data=data, allow_redirects=False
+    ) as resp:
+        return Answer(resp.status, resp.headers, await resp.read())
+
+
+def assert_xroad_error(answer: Answer, expected_type: str) -> dict[str, Any]:
+    """An X-Road REST error of ``expected_type``: header, JSON body, 400/500, a detail id."""
+    context = (answer.status, dict(answer.headers), answer.body[:500])
+    assert answer.headers.get("X-Road-Error") == expected_type, context
+    document: dict[str, Any] = json.loads(answer.body)
+    assert document["type"] == expected_type, context
+    assert answer.status == (400 if expected_type.startswith("Client.") else 500), context
+    assert isinstance(document["message"], str) and document["message"], context
+    uuid.UUID(document["detail"])
+    return document
+
+
+# The signed hop, crafted by hand -----------------------------------------------------------
+
+
+@dataclass
+class Hop:
+    """One request to a peer port, as a gateway would send it."""
+
+    method: str
+    path: str  # the raw path and query, /r1/...
+    headers: list[tuple[str, str]]
+    body: bytes = b""
+
+
+def signed_hop(
+    method: str,
+    path: str,
+    *,
+    client: str,
+    signing: Issued | None,
+    body: bytes = b"",
+    xroad_id: str | None = None,
+    extra_headers: Sequence[tuple[str, str]] = (),
+    iat: int | None = None,
+    nonce: str | None = None,
+    signed_method: str | None = None,
+    signed_path: str | None = None,
+    signed_body: bytes | None = None,
+    signed_headers: Sequence[tuple[str, str]] | None = None,
+) -> Hop:
+    """A hop request signed with ``signing`` (unsigned when None).
+
+    The ``signed_*`` arguments sign something other than what is sent, as if the
+    request had been changed in transit after it was signed.
+    """
+    headers = [("X-Road-Client", client), ("X-Road-Id", xroad_id or str(uuid.uuid4()))]
+    headers += extra_headers
+    if signing is not None:
+        payload = request_signing_input(
+            signed_method or method,
+            signed_path or path,
+            headers if signed_headers is None else signed_headers,
+            body_digest(body if signed_body is None else signed_body),
+        )
+        token = HopSigner(signing.key, signing.cert).sign(payload, iat=iat, nonce=nonce)
+        headers.append((SIGNATURE_HEADER, token))
+    return Hop(method, path, headers, body)
+
+
+async def send_hop(http: aiohttp.ClientSession, peer_url: str, hop: Hop) -> Answer:
+    return await call(
+        http,
+        hop.method,
+        peer_url + hop.path,
+        headers=hop.headers,
+        data=hop.body or None,
+        encoded=True,
+    )
+
+
+def assert_signed_answer(answer: Answer, hop: Hop, provider: Issued) -> None:
+    """The answer is signed by ``provider``'s signing key and bound to ``hop``."""
+    token = answer.headers.get(SIGNATURE_HEADER)
+    assert token, f"unsigned answer: {answer.status} {dict(answer.headers)}"
+    payload = response_signing_input(
+        answer.status, list(answer.headers.items()), body_digest(answer.body)
+    )
+    verify(token, payload, provider.cert)
+    expected = request_hash(hop.method, hop.path, hash_headers(hop.headers), hop.body)
+    assert answer.headers.get("X-Road-Request-Hash") == expected
+
+
+# The command line, in-process ---------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def kept_logging() -> Iterator[None]:
+    """``xgw``'s main() reconfigures the root logger; put pytest's handlers back after it."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)

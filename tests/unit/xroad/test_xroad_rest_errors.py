@@ -7,7 +7,6 @@ import json
 import orjson
 import pytest
 from lxml import etree
-from xroad_shared import project_root, read_headers, read_shared
 
 from gateway import errors
 from gateway.errors import (
@@ -29,6 +28,7 @@ from gateway.xroad_rest import (
     parse_error_response,
     wants_xml,
 )
+from tests.unit.xroad.xroad_shared import project_root, read_headers, read_shared
 
 EXAMPLES = {
     "ex2-cat2-service-timeout": NetworkError,

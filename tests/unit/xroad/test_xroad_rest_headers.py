@@ -6,7 +6,6 @@ import base64
 import hashlib
 
 import pytest
-from xroad_shared import read_headers
 
 from gateway import xroad_rest
 from gateway.errors import BadRequestError
@@ -17,6 +16,7 @@ from gateway.xroad_rest import (
     last_header,
     request_hash,
 )
+from tests.unit.xroad.xroad_shared import read_headers
 
 METHOD = "POST"
 TARGET = "/r1/DE/GOV/05974028/gewerbeamt/anzeige/v1/a%2Fb?x=1&y=%C3%A4"

@@ -7,10 +7,10 @@ import json
 import orjson
 import pytest
 from lxml import etree
-from xroad_shared import read_shared, shared_path
 
 from gateway.identifiers import ClientId, ServiceId
 from gateway.xroad_rest import list_clients_json, list_clients_xml, rest_service_list_json
+from tests.unit.xroad.xroad_shared import read_shared, shared_path
 
 C1_CLIENTS = [
     (ClientId("AA", "GOV", "TS1OWNER"), "TS1 Owner"),

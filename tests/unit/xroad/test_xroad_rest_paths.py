@@ -7,11 +7,11 @@ import string
 from urllib.parse import quote
 
 import pytest
-from xroad_shared import read_shared
 
 from gateway.errors import BadRequestError, InvalidClientIdentifierError
 from gateway.identifiers import ClientId, ServiceId, split_service_path
 from gateway.xroad_rest import METASERVICES, parse_metaservice_path
+from tests.unit.xroad.xroad_shared import read_shared
 
 ALLOWED = set(string.ascii_letters + string.digits + "'()+,-.=?_")
 REFUSED = sorted(set(map(chr, range(0x20, 0x7F))) - ALLOWED - {"/"})

@@ -2,7 +2,7 @@
 
 Usage::
 
-    from xroad_shared import read_shared, shared_path
+    from tests.unit.xroad.xroad_shared import read_shared, shared_path
 
     body = read_shared("rest/pr-rest-examples/ex3-cat3-bad-request.body.json")
 

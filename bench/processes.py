@@ -1,0 +1,145 @@
+"""The benchmark's child processes: started in their own session, always stopped.
+
+Usage::
+
+    with Processes(log_dir) as procs:
+        backend = procs.start("backend", [sys.executable, "-m", "bench.backend", ...],
+                              pass_fds=[sock.fileno()])
+        procs.check_alive()              # BenchError with the log tail of a dead one
+        cpu_seconds(backend.pid)         # utime + stime from /proc/<pid>/stat
+    # every process terminated (SIGTERM), killed after a grace period if need be
+
+Each child writes stdout and stderr to its own log file (a pipe nobody reads
+would fill and block it). On Linux each child also gets SIGTERM when the
+benchmark dies without cleaning up (``PR_SET_PDEATHSIG``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+__all__ = ["BenchError", "Proc", "Processes", "cpu_seconds"]
+
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+_PR_SET_PDEATHSIG = 1
+
+
+class BenchError(Exception):
+    """The benchmark cannot go on; the message says why."""
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads), in seconds."""
+    text = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    # The command name (field 2) may hold spaces and parentheses: split after the last ')'.
+    fields = text[text.rindex(")") + 2 :].split()
+    utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5)
+    return (utime + stime) / _CLK_TCK
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+@dataclass
+class Proc:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def tail(self, lines: int = 25) -> str:
+        try:
+            text = self.log.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            return f"(no log: {exc})"
+        kept = text.rstrip().splitlines()[-lines:]
+        return "\n".join(f"    {line}" for line in kept) or "    (empty log)"
+
+
+class Processes:
+    def __init__(self, log_dir: Path, *, grace: float = 10.0) -> None:
+        self.log_dir = log_dir
+        self.grace = grace
+        self.procs: list[Proc] = []
+
+    def __enter__(self) -> Processes:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop_all()
+
+    def start(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        pass_fds: Sequence[int] = (),
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> Proc:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = self.log_dir / f"{name}.log"
+        with log.open("wb") as out:
+            popen = subprocess.Popen(
+                list(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                pass_fds=tuple(pass_fds),
+                env=env,
+                cwd=cwd,
+                start_new_session=True,  # Ctrl-C reaches the benchmark only; it stops them
+                preexec_fn=_die_with_parent,
+            )
+        proc = Proc(name, popen, log)
+        self.procs.append(proc)
+        return proc
+
+    def check_alive(self) -> None:
+        for proc in self.procs:
+            code = proc.popen.poll()
+            if code is not None:
+                raise BenchError(
+                    f"{proc.name} (pid {proc.pid}) exited with code {code}; "
+                    f"its output ends with:\n{proc.tail()}"
+                )
+
+    def stop_all(self) -> None:
+        """SIGTERM to all, in reverse order of start; SIGKILL to those still there later."""
+        running = [p for p in reversed(self.procs) if p.popen.poll() is None]
+        for proc in running:
+            with contextlib.suppress(ProcessLookupError):
+                proc.popen.terminate()
+        deadline = time.monotonic() + self.grace
+        for proc in running:
+            try:
+                proc.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                print(
+                    f"bench: {proc.name} (pid {proc.pid}) ignored SIGTERM; killing it",
+                    file=sys.stderr,
+                )
+                proc.popen.kill()
+                proc.popen.wait()
+        self.procs.clear()

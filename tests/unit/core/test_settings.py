@@ -1,0 +1,132 @@
+"""Settings: TOML in, a frozen tree out; every bad value names its key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.errors import ConfigError
+from gateway.settings import Settings
+
+GOOD = """
+[member]
+id = "DE/GOV/05974028"
+
+[listen]
+peer = "127.0.0.1:8443"
+client = "127.0.0.1:8080"
+
+[tls]
+certificate = "certs/tls.pem"
+key = "certs/tls.key"
+
+[signing]
+certificate = "certs/sign.pem"
+key = "certs/sign.key"
+
+[directory]
+source = "directory.jws"
+trust_anchor = "certs/operator.pem"
+
+[data]
+dir = "data"
+
+[security]
+client_ca = "certs/ca.pem"
+trusted_proxies = ["ab", "cd"]
+
+[[clients]]
+subsystem = "DE/GOV/05974028/gewerbeamt"
+certificate = "certs/client.pem"
+
+[[services]]
+subsystem = "meldeamt"
+code = "personen"
+backend = "http://127.0.0.1:9001/"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "gw.toml"
+    path.write_text(text)
+    return path
+
+
+def test_good_config_is_read_with_paths_relative_to_the_file(tmp_path):
+    settings = Settings.from_toml(write(tmp_path, GOOD), env={})
+    assert settings.listen.peer == ("127.0.0.1", 8443)
+    assert settings.tls.certificate == tmp_path / "certs/tls.pem"
+    assert settings.data_dir == tmp_path / "data"
+    assert settings.security.trusted_proxies == ("ab", "cd")
+    assert settings.security.replay_window == 300.0
+    assert settings.services[0].backend == "http://127.0.0.1:9001/"
+    assert str(settings.member_id) == "DE/GOV/05974028"
+
+
+def test_environment_overrides_scalars(tmp_path):
+    env = {
+        "XGW_LISTEN_PEER": "127.0.0.1:9443",
+        "XGW_DATA_DIR": "/var/lib/xgw",
+        "XGW_SECURITY_REPLAY_WINDOW": "60",
+        "XGW_SECURITY_TRUSTED_PROXIES": "x, y",
+    }
+    settings = Settings.from_toml(write(tmp_path, GOOD), env=env)
+    assert settings.listen.peer == ("127.0.0.1", 9443)
+    assert settings.data_dir == Path("/var/lib/xgw")
+    assert settings.security.replay_window == 60.0
+    assert settings.security.trusted_proxies == ("x", "y")
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        (('peer = "127.0.0.1:8443"', 'peer = "nope"'), "listen.peer"),
+        (('peer = "127.0.0.1:8443"', 'peer = "127.0.0.1:99999"'), "listen.peer"),
+        (('id = "DE/GOV/05974028"', 'id = "DE/GOV"'), "member.id"),
+        (('id = "DE/GOV/05974028"', 'id = "DE/GOV/05974028/sub"'), "member.id"),
+        (('[data]\ndir = "data"', '[data]\ndir = "data"\ncolour = "blue"'), "data.colour"),
+        (('trusted_proxies = ["ab", "cd"]', 'trusted_proxies = "ab"'), "security.trusted_proxies"),
+        (('trusted_proxies = ["ab", "cd"]', "replay_window = -1"), "security.replay_window"),
+        (('backend = "http://127.0.0.1:9001/"', 'backend = "ftp://x"'), "services[0].backend"),
+        (
+            ('subsystem = "DE/GOV/05974028/gewerbeamt"', 'subsystem = "EE/GOV/1/x"'),
+            "clients[0].subsystem",
+        ),
+        (('[member]\nid = "DE/GOV/05974028"\n', ""), "member"),
+        (('certificate = "certs/client.pem"\n', ""), "clients[0].certificate"),
+    ],
+)
+def test_bad_values_name_the_key(tmp_path, change, key):
+    old, new = change
+    assert old in GOOD
+    with pytest.raises(ConfigError) as info:
+        Settings.from_toml(write(tmp_path, GOOD.replace(old, new)), env={})
+    assert info.value.key == key
+
+
+def test_bad_environment_value_names_the_key(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        Settings.from_toml(write(tmp_path, GOOD), env={"XGW_SECURITY_MAX_BODY_BYTES": "lots"})
+    assert info.value.key == "security.max_body_bytes"
+
+
+def test_unknown_section_is_refused(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        Settings.from_toml(write(tmp_path, GOOD + "\n[tsl]\nx = 1\n"), env={})
+    assert info.value.key == "tsl"
+
+
+def test_plain_client_port_must_be_loopback(tmp_path):
+    text = GOOD.replace('client = "127.0.0.1:8080"', 'client = "0.0.0.0:8080"\nclient_tls = false')
+    text = text.replace('client_ca = "certs/ca.pem"', "allow_plain_loopback = true")
+    with pytest.raises(ConfigError) as info:
+        Settings.from_toml(write(tmp_path, text), env={})
+    assert info.value.key == "listen.client"
+
+
+def test_missing_and_broken_files(tmp_path):
+    with pytest.raises(ConfigError):
+        Settings.from_toml(tmp_path / "absent.toml", env={})
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        Settings.from_toml(write(tmp_path, "[member\n"), env={})
