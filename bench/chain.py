@@ -648,6 +648,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _parser().error(f"unknown chain(s) {sorted(unknown)}; use xgw and/or plain")
     if args.warmup is None:
         args.warmup = max(200, 4 * args.concurrency)
+    # Ctrl-C and SIGTERM both stop the run and every process it started (even when the shell
+    # that started us in the background made us ignore SIGINT).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _on_sigterm)
     if args.state_dir is not None:
         args.state_dir.mkdir(parents=True, exist_ok=True)

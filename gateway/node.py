@@ -25,7 +25,8 @@ from cryptography import x509
 
 from gateway._crypto import fingerprint, load_certificate, load_private_key
 from gateway.audit.log import AuditLog
-from gateway.directory import Directory, DirectoryManager
+from gateway.directory import Directory
+from gateway.directory_manager import DirectoryManager
 from gateway.errors import ConfigError, DirectoryError
 from gateway.identifiers import ClientId
 from gateway.replay import ReplayCache

@@ -14,7 +14,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from gateway._crypto import certificate_to_pem
-from gateway.directory import Directory, DirectoryManager, load_directory_token
+from gateway.directory import Directory
+from gateway.directory_manager import DirectoryManager, load_directory_token
 from gateway.errors import ConfigError, DirectoryError
 from gateway.pki import Usage
 
@@ -265,7 +266,7 @@ async def test_refresh_survives_a_bug(fed, tmp_path, monkeypatch, caplog):
     def broken(*_: object, **__: object) -> Directory:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("gateway.directory.verify_directory", broken)
+    monkeypatch.setattr("gateway.directory_manager.verify_directory", broken)
     with caplog.at_level(logging.ERROR, logger="gateway.directory"):
         assert await manager.refresh() is False
     assert "failed unexpectedly" in caplog.text

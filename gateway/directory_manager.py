@@ -1,0 +1,244 @@
+"""Keep a verified directory current: load at start, refresh from a file or URL, refuse rollbacks.
+
+Usage::
+
+    manager = DirectoryManager("/etc/xgw/directory.jws", [operator_cert], refresh_interval=60)
+    await manager.start()              # a bad first load leaves no valid directory, not a crash
+    manager.current()                  # the Directory, or DirectoryError (OutdatedGlobalConf)
+    await manager.close()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from ssl import SSLContext
+from types import TracebackType
+
+import aiohttp
+from cryptography import x509
+
+from gateway.directory import Directory, format_timestamp, verify_directory
+from gateway.errors import ConfigError, DirectoryError
+
+__all__ = ["FETCH_TIMEOUT", "MAX_DOCUMENT_BYTES", "DirectoryManager", "load_directory_token"]
+
+_logger = logging.getLogger("gateway.directory")
+
+FETCH_TIMEOUT = 30.0
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+_URL = re.compile(r"^https?://", re.IGNORECASE)
+
+
+def _token_text(data: bytes, where: str) -> str:
+    try:
+        text = data.decode("ascii").strip()
+    except UnicodeDecodeError as exc:
+        raise DirectoryError(f"{where} is not a compact JWS (not ASCII)") from exc
+    if text.startswith("{"):
+        raise DirectoryError(
+            f"{where} holds an unsigned directory (JSON); gateways load "
+            "the signed JWS that 'xgw directory sign' writes"
+        )
+    if not text:
+        raise DirectoryError(f"{where} is empty")
+    return text
+
+
+def load_directory_token(source: str) -> str:
+    """The compact JWS in the file ``source``; DirectoryError when it cannot be read."""
+    path = Path(source)
+    try:
+        if path.stat().st_size > MAX_DOCUMENT_BYTES:
+            raise DirectoryError(f"{source} is larger than {MAX_DOCUMENT_BYTES} bytes")
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise DirectoryError(f"{source} does not exist") from exc
+    except OSError as exc:
+        raise DirectoryError(f"cannot read {source}: {exc.strerror or exc}") from exc
+    return _token_text(data, source)
+
+
+async def _read_limited(response: aiohttp.ClientResponse, url: str) -> bytes:
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(65536):
+        body += chunk
+        if len(body) > MAX_DOCUMENT_BYTES:
+            raise DirectoryError(f"GET {url}: larger than {MAX_DOCUMENT_BYTES} bytes")
+    return bytes(body)
+
+
+async def _download(url: str, ssl: SSLContext | None) -> str:
+    timeout = aiohttp.ClientTimeout(total=FETCH_TIMEOUT)
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.get(url, ssl=ssl if ssl is not None else True) as response,
+        ):
+            if response.status != 200:
+                raise DirectoryError(f"GET {url}: HTTP {response.status} {response.reason}")
+            body = await _read_limited(response, url)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise DirectoryError(f"GET {url} failed: {str(exc) or type(exc).__name__}") from exc
+    return _token_text(body, url)
+
+
+class DirectoryManager:
+    """Holds the current directory; refreshes from a file path or http(s) URL periodically.
+
+    A refused publication (bad signature, schema, expired, lower sequence) never
+    replaces the current one, which stays in use until it expires.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        trust_anchors: Sequence[x509.Certificate],
+        *,
+        refresh_interval: float = 60.0,
+        ssl: SSLContext | None = None,
+    ) -> None:
+        if not trust_anchors:
+            raise ConfigError("directory.trust_anchors", "at least one certificate is needed")
+        self.source = source
+        self._anchors = tuple(trust_anchors)
+        self._interval = refresh_interval
+        self._ssl = ssl
+        self._current: Directory | None = None
+        self._problem = "not started"
+        self._task: asyncio.Task[None] | None = None
+        self.on_change: list[Callable[[Directory], None]] = []
+
+    async def __aenter__(self) -> DirectoryManager:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        """First load (a failure is logged, not raised) and the periodic refresh task."""
+        if self._task is not None:
+            return
+        await self.refresh()
+        self._task = asyncio.create_task(self._refresh_loop(), name="xgw-directory-refresh")
+
+    async def close(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _refresh_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            await self.refresh()  # never raises: a dead refresh task would end in an outage
+
+    async def refresh(self) -> bool:
+        """One refresh; True when a valid directory (this or the same publication) is current.
+
+        Never raises: ``start()`` and the refresh loop rely on it.
+        """
+        try:
+            token = await self._fetch()
+            self._accept(token)
+        except DirectoryError as exc:
+            self._refused(exc)
+            return False
+        except Exception as exc:
+            # A bug, not a bad publication: keep the traceback, keep the current directory.
+            _logger.exception("directory refresh from %s failed unexpectedly", self.source)
+            self._refused(DirectoryError(f"internal error: {type(exc).__name__}: {exc}"))
+            return False
+        return True
+
+    async def _fetch(self) -> str:
+        if _URL.match(self.source):
+            return await _download(self.source, self._ssl)
+        return await asyncio.to_thread(load_directory_token, self.source)
+
+    def install(self, token: str) -> Directory:
+        """Verify ``token`` and make it current (an admin push); DirectoryError when refused."""
+        try:
+            return self._accept(token)
+        except DirectoryError as exc:
+            self._refused(exc)
+            raise
+
+    def current(self, now: datetime | None = None) -> Directory:
+        """The current directory; DirectoryError (OutdatedGlobalConf) when none is valid."""
+        directory = self._current
+        if directory is None:
+            raise DirectoryError(f"no valid directory: never loaded: {self._problem}")
+        if (now or datetime.now(UTC)) >= directory.expires:
+            raise DirectoryError(self._expired_message(directory))
+        return directory
+
+    def _expired_message(self, directory: Directory) -> str:
+        message = (
+            f"no valid directory: sequence {directory.sequence} expired at "
+            f"{format_timestamp(directory.expires)}"
+        )
+        return f"{message}; last refresh: {self._problem}" if self._problem else message
+
+    def _accept(self, token: str) -> Directory:
+        directory = verify_directory(token, self._anchors)
+        current = self._current
+        if current is not None and directory.sequence <= current.sequence:
+            return self._same_or_rollback(current, directory)
+        self._current, self._problem = directory, ""
+        _logger.info(
+            "directory accepted: %s sequence %d, issued %s, expires %s (from %s)",
+            directory.instance,
+            directory.sequence,
+            format_timestamp(directory.issued),
+            format_timestamp(directory.expires),
+            self.source,
+        )
+        self._notify(directory)
+        return directory
+
+    def _same_or_rollback(self, current: Directory, directory: Directory) -> Directory:
+        if directory.sequence < current.sequence:
+            raise DirectoryError(
+                f"sequence {directory.sequence} is lower than the current "
+                f"{current.sequence} (rollback refused)"
+            )
+        if directory.raw != current.raw:
+            raise DirectoryError(
+                f"sequence {directory.sequence} is already current with other "
+                "content; a new publication needs a higher sequence"
+            )
+        self._problem = ""
+        _logger.debug("directory sequence %d unchanged", current.sequence)
+        return current
+
+    def _refused(self, exc: DirectoryError) -> None:
+        self._problem = exc.message
+        current = self._current
+        keeping = (
+            "no valid directory"
+            if current is None
+            else f"keeping sequence {current.sequence} (expires "
+            f"{format_timestamp(current.expires)})"
+        )
+        _logger.warning("directory from %s refused: %s; %s", self.source, exc.message, keeping)
+
+    def _notify(self, directory: Directory) -> None:
+        for callback in list(self.on_change):
+            try:
+                callback(directory)
+            except Exception:
+                # One failing subscriber must not keep the others on the old directory.
+                _logger.exception("directory on_change callback %r failed", callback)
