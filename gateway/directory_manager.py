@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -23,7 +24,7 @@ from types import TracebackType
 import aiohttp
 from cryptography import x509
 
-from gateway.directory import Directory, format_timestamp, verify_directory
+from gateway.directory import Directory, format_timestamp, inspect_token, verify_directory
 from gateway.errors import ConfigError, DirectoryError
 
 __all__ = ["FETCH_TIMEOUT", "MAX_DOCUMENT_BYTES", "DirectoryManager", "load_directory_token"]
@@ -102,6 +103,7 @@ class DirectoryManager:
         *,
         refresh_interval: float = 60.0,
         ssl: SSLContext | None = None,
+        cache: Path | None = None,
     ) -> None:
         if not trust_anchors:
             raise ConfigError("directory.trust_anchors", "at least one certificate is needed")
@@ -112,6 +114,10 @@ class DirectoryManager:
         self._current: Directory | None = None
         self._problem = "not started"
         self._task: asyncio.Task[None] | None = None
+        # The last accepted publication, kept in the data directory: it serves when the
+        # source is down at start, and its sequence is the floor after a restart.
+        self._cache = cache
+        self._floor = -1
         self.on_change: list[Callable[[Directory], None]] = []
 
     async def __aenter__(self) -> DirectoryManager:
@@ -130,6 +136,7 @@ class DirectoryManager:
         """First load (a failure is logged, not raised) and the periodic refresh task."""
         if self._task is not None:
             return
+        await asyncio.to_thread(self._load_cache)
         await self.refresh()
         self._task = asyncio.create_task(self._refresh_loop(), name="xgw-directory-refresh")
 
@@ -192,12 +199,47 @@ class DirectoryManager:
         )
         return f"{message}; last refresh: {self._problem}" if self._problem else message
 
+    def _load_cache(self) -> None:
+        if self._cache is None or not self._cache.exists():
+            return
+        try:
+            token = load_directory_token(str(self._cache))
+            header_doc = inspect_token(token)[1]
+            issued = datetime.fromisoformat(str(header_doc["issued"]).replace("Z", "+00:00"))
+            # Checked as of its own issue time: an expired copy still proves its sequence.
+            cached = verify_directory(token, self._anchors, now=issued)
+        except (DirectoryError, KeyError, ValueError) as exc:
+            _logger.warning("cached directory %s ignored: %s", self._cache, exc)
+            return
+        self._floor = cached.sequence
+        if datetime.now(UTC) < cached.expires:
+            self._current, self._problem = cached, ""
+            _logger.info("directory sequence %d restored from %s", cached.sequence, self._cache)
+            self._notify(cached)
+
+    def _save_cache(self, token: str) -> None:
+        if self._cache is None:
+            return
+        partial = self._cache.with_suffix(".partial")
+        try:
+            partial.write_text(token, encoding="ascii")
+            os.replace(partial, self._cache)
+        except OSError as exc:
+            _logger.warning("cannot keep the directory in %s: %s", self._cache, exc)
+
     def _accept(self, token: str) -> Directory:
         directory = verify_directory(token, self._anchors)
         current = self._current
         if current is not None and directory.sequence <= current.sequence:
             return self._same_or_rollback(current, directory)
+        if directory.sequence < self._floor:
+            raise DirectoryError(
+                f"sequence {directory.sequence} is lower than {self._floor}, "
+                "seen before the last restart (rollback refused)"
+            )
         self._current, self._problem = directory, ""
+        self._floor = directory.sequence
+        self._save_cache(token)
         _logger.info(
             "directory accepted: %s sequence %d, issued %s, expires %s (from %s)",
             directory.instance,

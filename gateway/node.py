@@ -39,6 +39,7 @@ __all__ = ["Node"]
 _logger = logging.getLogger(__name__)
 
 AUDIT_DB = "audit.sqlite"
+DIRECTORY_CACHE = "directory.jws"
 
 
 @dataclass
@@ -70,6 +71,7 @@ class Node:
 
     @classmethod
     async def _build(cls, settings: Settings, stack: contextlib.AsyncExitStack) -> Node:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
         anchor = load_certificate(
             settings.directory.trust_anchor, key_name="directory.trust_anchor"
         )
@@ -77,6 +79,7 @@ class Node:
             settings.directory.source,
             [anchor],
             refresh_interval=settings.directory.refresh_interval,
+            cache=settings.data_dir / DIRECTORY_CACHE,
         )
         await directory.start()
         stack.push_async_callback(directory.close)
@@ -85,7 +88,6 @@ class Node:
         client_ssl = peer_client_context(settings.tls.certificate, settings.tls.key, cas)
         directory.on_change.append(lambda d: _trust_new_cas(d, server_ssl, client_ssl))
 
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
         audit = AuditLog.sqlite(settings.data_dir / AUDIT_DB)
         await audit.open()
         stack.push_async_callback(audit.close)

@@ -10,6 +10,7 @@ Usage (through the fixtures in conftest.py)::
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -332,16 +333,49 @@ async def backend_seen(backend_url: str) -> list[str]:
 
 
 @contextlib.asynccontextmanager
-async def serve_app(app: web.Application) -> AsyncIterator[str]:
-    """Run an aiohttp app on 127.0.0.1; yields its base URL."""
+async def serve_app(
+    app: web.Application, ssl_context: ssl.SSLContext | None = None
+) -> AsyncIterator[str]:
+    """Run an aiohttp app on 127.0.0.1 (over TLS with ``ssl_context``); yields its base URL."""
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
     await runner.setup()
     sock = bind(HOST, 0)
+    scheme = "https" if ssl_context is not None else "http"
     try:
-        await web.SockSite(runner, sock).start()
-        yield f"http://{HOST}:{sock.getsockname()[1]}"
+        await web.SockSite(runner, sock, ssl_context=ssl_context).start()
+        yield f"{scheme}://{HOST}:{sock.getsockname()[1]}"
     finally:
         await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def tls_listener(context: ssl.SSLContext) -> AsyncIterator[tuple[str, list[str]]]:
+    """A TLS server that counts completed handshakes and then hangs up.
+
+    Yields its base URL and the list it appends to once per completed handshake.
+    """
+    handshakes: list[str] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handshakes.append(str(writer.get_extra_info("peername")))
+        writer.close()
+        with contextlib.suppress(OSError, ssl.SSLError):
+            await writer.wait_closed()
+
+    server = await asyncio.start_server(handle, HOST, 0, ssl=context)
+    try:
+        yield f"https://{HOST}:{server.sockets[0].getsockname()[1]}", handshakes
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+def server_context(issued: Issued, directory: Path) -> ssl.SSLContext:
+    """A TLS server context presenting ``issued``; asks for no client certificate."""
+    cert, key = issued.write(directory / "server")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context
 
 
 def closed_port_url() -> str:

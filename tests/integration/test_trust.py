@@ -9,37 +9,60 @@ from __future__ import annotations
 
 import ssl
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 
 from gateway.pki import CertificateAuthority, Issued, Usage
-from gateway.trust import peer_client_context
 from tests.integration.federation import (
     DE,
+    EE,
     HOST,
     SERVICE,
+    Answer,
+    SEEN,
     Harness,
     assert_signed_answer,
     assert_xroad_error,
     backend_seen,
     call,
     expired_issue,
+    make_backend,
     send_hop,
+    serve_app,
+    server_context,
     signed_hop,
+    tls_listener,
 )
 
 PATH = f"/r1/{SERVICE}/echo/trust"
+NO_CHECK_TIME = 0x200000  # OpenSSL's X509_V_FLAG_NO_CHECK_TIME
 
 
 def revoke(fed: Harness, issued: Issued, reason: str = "keyCompromise") -> None:
     fed.revoked.append({"serial": format(issued.cert.serial_number, "x"), "reason": reason})
 
 
-async def de_client_call(fed: Harness, de_client_url: str):  # type: ignore[no-untyped-def]
-    async with fed.client("DE") as http:
+async def de_client_call(fed: Harness, de_client_url: str, *, check_time: bool = True) -> Answer:
+    context = fed.client_ssl("DE")
+    if not check_time:  # the client port serves the member's TLS certificate too
+        context.verify_flags = ssl.VerifyFlags(context.verify_flags | NO_CHECK_TIME)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context)) as http:
         return await call(http, "GET", f"{de_client_url}{PATH}",
                           headers={"X-Road-Client": fed.client_id("DE")})
+
+
+def point_ee_at(url: str):  # type: ignore[no-untyped-def]
+    """A directory edit: EE's gateway is at ``url``."""
+
+    def edit(document: dict[str, Any]) -> dict[str, Any]:
+        for member in document["members"]:
+            if member["id"] == EE:
+                member["gateway_url"] = url
+        return document
+
+    return edit
 
 
 async def test_tls_certificate_from_the_ca_but_not_in_the_directory_is_refused(
@@ -59,7 +82,7 @@ async def test_expired_tls_certificate_of_the_client_gateway_is_refused_by_the_p
 ):
     fed.members["DE"].tls = expired_issue(fed.ca, DE, Usage.TLS)
     async with fed.start() as (de, _ee):
-        answer = await de_client_call(fed, de.client_url)
+        answer = await de_client_call(fed, de.client_url, check_time=False)
     # EE's authentic, signed refusal is passed through DE's gateway to the client.
     assert_xroad_error(answer, "Server.ServerProxy.CertValidation")
     assert "expired" in answer.json()["message"]
@@ -156,31 +179,87 @@ async def test_revoked_provider_tls_certificate_is_refused_before_the_request_is
 
 
 @pytest.mark.xfail(
-    reason="BUG: with no valid directory at start, gateway.trust._peer_context gets no CAs "
-    "and ssl.create_default_context() falls back to the system trust store, which stays "
-    "in the peer TLS contexts after the directory arrives: certificates of any public CA "
-    "pass the handshake",
+    reason="BUG: SendSigned sends the request before _check_server identifies the server: "
+    "any holder of a federation-CA certificate at a member's gateway address (a MITM, a "
+    "misrouted URL) receives the whole signed request, body included",
     strict=True,
 )
-async def test_handshake_trusts_only_directory_cas_after_a_late_first_directory(
-    fed: Harness, backend_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+async def test_request_is_not_sent_to_a_server_whose_certificate_is_not_the_providers(
+    fed: Harness, backend_url: str, tmp_path: Path
 ):
-    # Stand-in for the system trust store: a CA that the federation does not list.
+    impostor = fed.ca.issue(EE, usage=Usage.TLS, hosts=[HOST])   # chains, but is not listed
+    rogue_app = make_backend()
+    async with serve_app(rogue_app, server_context(impostor, tmp_path / "impostor")) as rogue:
+        async with fed.start(edit=point_ee_at(rogue)) as (de, _ee):
+            answer = await de_client_call(fed, de.client_url)
+    assert_xroad_error(answer, "Server.ClientProxy.CertValidation")
+    assert rogue_app[SEEN] == []
+    assert await backend_seen(backend_url) == []
+
+
+def outsider_in_system_store(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, subject: str
+) -> Issued:
+    """A certificate of a CA the federation does not list, but the system store trusts.
+
+    ``SSL_CERT_FILE`` stands in for the system trust store (OpenSSL reads it when a
+    context loads the default paths); the caller removes it once the gateways are up.
+    """
     outsider_ca = CertificateAuthority.create("a public CA")
     store, _ = outsider_ca.write(tmp_path / "system-store")
-    outsider = outsider_ca.issue(DE, usage=Usage.TLS, hosts=[HOST])
     monkeypatch.setenv("SSL_CERT_FILE", str(store))
-    rogue_operator = fed.ca.issue("not the operator", usage=Usage.SIGNING)
-    async with fed.start(signer=rogue_operator) as (de, ee):  # no valid first directory
+    return outsider_ca.issue(subject, usage=Usage.TLS, hosts=[HOST])
+
+
+async def test_peer_port_trusts_only_directory_cas_after_a_late_first_directory(
+    fed: Harness, backend_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    outsider = outsider_in_system_store(monkeypatch, tmp_path, DE)
+    not_operator = fed.ca.issue("not the operator", usage=Usage.SIGNING)
+    async with fed.start(signer=not_operator) as (de, ee):  # no valid first directory
         monkeypatch.delenv("SSL_CERT_FILE")
         fed.publish()
         assert await de.node.directory.refresh()
         assert await ee.node.directory.refresh()
-        cert, key = outsider.write(tmp_path / "outsider")
-        context = peer_client_context(cert, key, [fed.ca.cert])
         hop = signed_hop("GET", PATH, client=fed.client_id("DE"),
                          signing=fed.members["DE"].signing)
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context)) as http:
+        async with fed.peer_session(outsider, "outsider") as http:
             with pytest.raises((aiohttp.ClientError, ssl.SSLError)):
                 await send_hop(http, ee.peer_url, hop)
     assert await backend_seen(backend_url) == []
+
+
+async def test_outbound_handshake_refuses_a_server_from_a_non_federation_ca(
+    fed: Harness, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    outsider = outsider_in_system_store(monkeypatch, tmp_path, EE)
+    async with tls_listener(server_context(outsider, tmp_path / "rogue")) as (rogue, shakes):
+        async with fed.start(edit=point_ee_at(rogue)) as (de, _ee):
+            monkeypatch.delenv("SSL_CERT_FILE")
+            answer = await de_client_call(fed, de.client_url)
+    assert_xroad_error(answer, "Server.ClientProxy.NetworkError")
+    assert shakes == []
+
+
+@pytest.mark.xfail(
+    reason="BUG: with no valid directory at start, gateway.trust.peer_client_context gets "
+    "no CAs and ssl.create_default_context() loads the system trust store, which stays in "
+    "the gateway's outbound peer context after the directory arrives: a server with a "
+    "certificate from any public CA passes the handshake",
+    strict=True,
+)
+async def test_outbound_handshake_trusts_only_directory_cas_after_a_late_first_directory(
+    fed: Harness, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    outsider = outsider_in_system_store(monkeypatch, tmp_path, EE)
+    not_operator = fed.ca.issue("not the operator", usage=Usage.SIGNING)
+    async with (tls_listener(server_context(outsider, tmp_path / "rogue")) as (rogue, shakes),
+                fed.start(signer=not_operator) as (de, ee)):
+        monkeypatch.delenv("SSL_CERT_FILE")
+        fed.publish(point_ee_at(rogue)(fed.directory_document()))
+        assert await de.node.directory.refresh()
+        assert await ee.node.directory.refresh()
+        answer = await de_client_call(fed, de.client_url)
+    assert answer.status == 500
+    assert answer.headers["X-Road-Error"].startswith("Server.ClientProxy."), answer.body
+    assert shakes == [], "DE's gateway completed a TLS handshake with a non-federation CA"
