@@ -106,14 +106,19 @@ def _list_clients_handler(node: Node) -> Handler:
             )
         clients = directory.clients()
         instance = request.query.get("xRoadInstance")
-        if wants_xml(request.headers.get("Accept")):
+        # A security server answers XML unless the client asks for JSON (PR-META).
+        if _accepts_json(request.headers.get("Accept")):
             return web.Response(
-                body=list_clients_xml(clients, xroad_instance=instance),
-                headers={"Content-Type": XML_CONTENT_TYPE},
+                body=list_clients_json(clients, xroad_instance=instance),
+                headers={"Content-Type": JSON_CONTENT_TYPE},
             )
         return web.Response(
-            body=list_clients_json(clients, xroad_instance=instance),
-            headers={"Content-Type": JSON_CONTENT_TYPE},
+            body=list_clients_xml(clients, xroad_instance=instance),
+            headers={"Content-Type": XML_CONTENT_TYPE},
         )
 
     return list_clients
+
+
+def _accepts_json(accept: str | None) -> bool:
+    return accept is not None and "json" in accept.lower() and not wants_xml(accept)

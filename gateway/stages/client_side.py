@@ -16,17 +16,19 @@ import aiohttp
 from yarl import URL
 
 from gateway._crypto import fingerprint, now_utc
-from gateway.directory import Member
+from gateway.directory import Directory, Member
 from gateway.errors import (
     CLIENT_PROXY,
     AccessDeniedError,
     CertValidationError,
+    GatewayError,
     InconsistentResponseError,
     InvalidClientIdentifierError,
     InvalidSignatureError,
     NetworkError,
     StaleMessageError,
     UnknownServiceError,
+    parse_error_type,
 )
 from gateway.node import Node
 from gateway.pipeline import Exchange, Reply
@@ -38,9 +40,14 @@ from gateway.signing import (
     unverified_header,
     verify,
 )
-from gateway.stages.common import submit_request_record
+from gateway.stages.common import submit_request_record, xroad_error_renderer
 from gateway.trust import FORWARDED_CERT_HEADER, peer_certificate
-from gateway.xroad_rest import forwardable_headers, last_header, request_hash
+from gateway.xroad_rest import (
+    forwardable_headers,
+    last_header,
+    parse_error_response,
+    request_hash,
+)
 
 __all__ = ["AuthenticateClient", "SendSigned", "VerifyResponse", "hash_headers"]
 
@@ -159,10 +166,19 @@ class VerifyResponse:
 
     def __init__(self, node: Node) -> None:
         self.node = node
+        self.render = xroad_error_renderer(node)
 
     async def __call__(self, ex: Exchange) -> None:
         reply, directory, provider = ex.upstream, ex.directory, ex.peer
         assert reply is not None and directory is not None and provider is not None
+        reply.signature = self._verify_signature(reply, directory, provider)
+        self._check_binding(ex, reply, provider)
+        reply.headers = [
+            (n, v) for n, v in forwardable_headers(reply.headers) if n.lower() not in _PRIVATE
+        ]
+        ex.response = self._in_our_spelling(ex, reply)
+
+    def _verify_signature(self, reply: Reply, directory: Directory, provider: Member) -> str:
         token = last_header(reply.headers, SIGNATURE_HEADER)
         if token is None:
             raise InvalidSignatureError(
@@ -184,23 +200,38 @@ class VerifyResponse:
             verify(token, payload, found[1])
         except InvalidSignatureError as exc:
             raise exc.with_origin(CLIENT_PROXY) from None
-        if last_header(reply.headers, "X-Road-Request-Hash") != ex.request_hash:
-            if last_header(reply.headers, "X-Road-Error") is not None:
-                # An authentic refusal of a request that was altered on the way: the
-                # provider's verdict is the most precise answer, and an error carries no data.
-                _logger.warning(
-                    "exchange %s: request altered in transit; %s refused it with %s",
-                    ex.id,
-                    provider.id,
-                    last_header(reply.headers, "X-Road-Error"),
-                )
-            else:
-                raise InconsistentResponseError(
-                    "the answer is bound to another request (X-Road-Request-Hash differs)",
-                    origin=CLIENT_PROXY,
-                )
-        reply.signature = token
-        reply.headers = [
-            (n, v) for n, v in forwardable_headers(reply.headers) if n.lower() not in _PRIVATE
-        ]
-        ex.response = reply
+        return token
+
+    def _check_binding(self, ex: Exchange, reply: Reply, provider: Member) -> None:
+        if last_header(reply.headers, "X-Road-Request-Hash") == ex.request_hash:
+            return
+        refusal = last_header(reply.headers, "X-Road-Error")
+        if refusal is None:
+            raise InconsistentResponseError(
+                "the answer is bound to another request (X-Road-Request-Hash differs)",
+                origin=CLIENT_PROXY,
+            )
+        # An authentic refusal of a request altered on the way: the provider's verdict is
+        # the most precise answer, and a refusal carries no data.
+        _logger.warning(
+            "exchange %s: request altered in transit; %s refused it with %s",
+            ex.id,
+            provider.id,
+            refusal,
+        )
+
+    def _in_our_spelling(self, ex: Exchange, reply: Reply) -> Reply:
+        """A peer's X-Road error (either spelling), rendered in ours and the client's format."""
+        parsed = parse_error_response(
+            reply.body,
+            last_header(reply.headers, "Content-Type"),
+            last_header(reply.headers, "X-Road-Error"),
+        )
+        if parsed is None:
+            return reply
+        error_type, message, detail = parsed
+        origin, code = parse_error_type(error_type)
+        rendered = self.render(ex, GatewayError(message, origin=origin, code=code, detail=detail))
+        replaced = {name.lower() for name, _ in rendered.headers}
+        kept = [(n, v) for n, v in reply.headers if n.lower() not in replaced]
+        return Reply(reply.status, rendered.headers + kept, rendered.body, reply.signature)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+from lxml import etree
+
+from gateway.app import bind
 from tests.integration.federation import SERVICE, Harness
 
 
@@ -96,3 +99,28 @@ async def test_hop_by_hop_headers_are_dropped(fed: Harness):
     assert seen["x-custom"] == "passed"
     assert "x-secret-hop" not in seen
     assert "proxy-authorization" not in seen
+
+
+async def test_a_peers_snake_case_error_reaches_the_client_in_our_spelling_and_format(
+    fed: Harness,
+):
+    """Both spellings are read; the caller's gateway emits its own (CamelCase by default)."""
+    closed = bind("127.0.0.1", 0)
+    fed.backend_url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    closed.close()  # nothing listens there: the backend is down
+    fed.members["EE"].settings_overrides = {"xroad": {"error_spelling": "snake_case"}}
+    async with fed.start() as (de, ee), fed.client("DE") as http:
+        direct = ee.node.snake_errors
+        resp = await http.get(
+            f"{de.client_url}/r1/{SERVICE}/ettevotted/1",
+            headers={"X-Road-Client": fed.client_id("DE"), "Accept": "application/xml"},
+        )
+        body = await resp.read()
+    assert direct
+    assert resp.status == 500
+    assert resp.headers["X-Road-Error"] == "Server.ServerProxy.NetworkError"
+    assert resp.headers["Content-Type"].startswith("application/xml")
+    root = etree.fromstring(body)
+    assert root.findtext("type") == "Server.ServerProxy.NetworkError"
+    assert root.findtext("detail")
+    assert resp.headers["X-Road-Service"] == SERVICE  # the provider's X-Road headers stay
