@@ -27,6 +27,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from gateway.errors import CertValidationError, ConfigError
 
 _SHA256 = hashes.SHA256()
+_DER = serialization.Encoding.DER
+_SPKI = serialization.PublicFormat.SubjectPublicKeyInfo
 
 __all__ = [
     "PrivateKey",
@@ -36,6 +38,7 @@ __all__ = [
     "certificate_from_der",
     "certificate_public_key",
     "certificate_to_pem",
+    "check_key_pair",
     "fingerprint",
     "generate_key",
     "jws_algorithm",
@@ -151,6 +154,14 @@ def load_certificate(path: Path, *, key_name: str = "certificate") -> x509.Certi
     except CertValidationError as exc:
         raise ConfigError(key_name, f"{path}: {exc}") from exc
     return certs[0]
+
+
+def check_key_pair(cert: x509.Certificate, key: PrivateKey, key_name: str) -> None:
+    """ConfigError unless ``key`` is the private half of ``cert``'s public key."""
+    ours = key.public_key().public_bytes(_DER, _SPKI)
+    theirs = cert.public_key().public_bytes(_DER, _SPKI)
+    if ours != theirs:
+        raise ConfigError(key_name, "does not belong to the configured certificate")
 
 
 def certificate_public_key(cert: x509.Certificate) -> PublicKey:

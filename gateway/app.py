@@ -19,6 +19,7 @@ import contextlib
 import logging
 import signal
 import socket
+import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -91,19 +92,16 @@ class Gateway:
         peer_sock: socket.socket | None = None,
         client_sock: socket.socket | None = None,
     ) -> AsyncIterator[Gateway]:
-        peer_sock = peer_sock or bind(*settings.listen.peer)
-        client_sock = client_sock or bind(*settings.listen.client)
-        async with Node.open(settings) as node, contextlib.AsyncExitStack() as stack:
-            client_ssl = (
-                client_port_context(
-                    settings.tls.certificate, settings.tls.key, settings.security.client_ca
-                )
-                if settings.listen.client_tls and settings.security.client_ca
-                else None
-            )
+        """Serve ``settings`` on both listeners; sockets passed in stay the caller's to close."""
+        async with contextlib.AsyncExitStack() as stack:
+            if peer_sock is None:
+                peer_sock = stack.enter_context(contextlib.closing(bind(*settings.listen.peer)))
+            if client_sock is None:
+                client_sock = stack.enter_context(contextlib.closing(bind(*settings.listen.client)))
+            node = await stack.enter_async_context(Node.open(settings))
             for app, sock, ssl_context in (
                 (create_peer_app(node), peer_sock, node.peer_server_ssl),
-                (create_client_app(node), client_sock, client_ssl),
+                (create_client_app(node), client_sock, _client_ssl(settings)),
             ):
                 runner = web.AppRunner(
                     app, access_log=None, handle_signals=False, shutdown_timeout=5.0
@@ -119,6 +117,14 @@ class Gateway:
                 gateway.peer_url,
             )
             yield gateway
+
+
+def _client_ssl(settings: Settings) -> ssl.SSLContext | None:
+    if not settings.listen.client_tls or settings.security.client_ca is None:
+        return None
+    return client_port_context(
+        settings.tls.certificate, settings.tls.key, settings.security.client_ca
+    )
 
 
 async def serve(settings: Settings) -> None:

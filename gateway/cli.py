@@ -132,7 +132,13 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = Settings.from_toml(args.config)
     if args.check:
-        print(f"config {args.config} is valid: member {settings.member.id}")
+        from gateway.node import load_credentials
+
+        load_credentials(settings)
+        print(
+            f"config {args.config} is valid: member {settings.member.id}, "
+            f"{len(settings.services)} services, {len(settings.clients)} clients"
+        )
         return 0
     return _run(serve(settings))
 

@@ -16,7 +16,8 @@ SOAP Fault, problem+json); none of them ever shows a stack trace.
     │   ├── InvalidClientIdentifierError
     │   ├── MissingHeaderError        (MissingHeaderField)
     │   ├── UnknownServiceError       (UnknownService)
-    │   └── BodyTooLargeError         (InvalidBody)
+    │   └── InvalidBodyError          (InvalidBody)
+    │       └── BodyTooLargeError
     ├── AccessDeniedError             (AccessDenied)
     ├── VerificationError             (a peer or message failed a check)
     │   ├── InvalidSignatureError     (InvalidSignatureValue)
@@ -53,6 +54,7 @@ __all__ = [
     "DirectoryError",
     "GatewayError",
     "InconsistentResponseError",
+    "InvalidBodyError",
     "InvalidClientIdentifierError",
     "InvalidSignatureError",
     "MissingHeaderError",
@@ -209,7 +211,13 @@ class UnknownServiceError(ClientError):
     code = "UnknownService"
 
 
-class BodyTooLargeError(ClientError):
+class InvalidBodyError(ClientError):
+    """The request body cannot be read (e.g. a Content-Encoding that does not decode)."""
+
+    code = "InvalidBody"
+
+
+class BodyTooLargeError(InvalidBodyError):
     code = "InvalidBody"
 
 

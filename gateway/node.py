@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 import aiohttp
 from cryptography import x509
 
-from gateway._crypto import fingerprint, load_certificate, load_private_key
+from gateway._crypto import check_key_pair, fingerprint, load_certificate, load_private_key
 from gateway.audit.log import AuditLog
 from gateway.directory import Directory
 from gateway.directory_manager import DirectoryManager
@@ -34,7 +34,7 @@ from gateway.settings import Settings
 from gateway.signing import HopSigner
 from gateway.trust import PeerIdentifier, add_cas, peer_client_context, peer_server_context
 
-__all__ = ["Node"]
+__all__ = ["AUDIT_DB", "DIRECTORY_CACHE", "Credentials", "Node", "load_credentials"]
 
 _logger = logging.getLogger(__name__)
 
@@ -52,7 +52,6 @@ class Node:
     audit: AuditLog
     peers: PeerIdentifier
     peer_server_ssl: ssl.SSLContext
-    peer_client_ssl: ssl.SSLContext
     peer_session: aiohttp.ClientSession
     backend_session: aiohttp.ClientSession
     client_bindings: dict[str, ClientId]  # client cert SHA-256 -> subsystem
@@ -71,13 +70,11 @@ class Node:
 
     @classmethod
     async def _build(cls, settings: Settings, stack: contextlib.AsyncExitStack) -> Node:
+        credentials = load_credentials(settings)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        anchor = load_certificate(
-            settings.directory.trust_anchor, key_name="directory.trust_anchor"
-        )
         directory = DirectoryManager(
             settings.directory.source,
-            [anchor],
+            [credentials.trust_anchor],
             refresh_interval=settings.directory.refresh_interval,
             cache=settings.data_dir / DIRECTORY_CACHE,
         )
@@ -114,18 +111,14 @@ class Node:
             settings=settings,
             member=settings.member_id,
             directory=directory,
-            signer=HopSigner(
-                load_private_key(settings.signing.key, key_name="signing.key"),
-                load_certificate(settings.signing.certificate, key_name="signing.certificate"),
-            ),
+            signer=credentials.signer,
             replay=replay,
             audit=audit,
             peers=PeerIdentifier(),
             peer_server_ssl=server_ssl,
-            peer_client_ssl=client_ssl,
             peer_session=peer_session,
             backend_session=backend_session,
-            client_bindings=_client_bindings(settings),
+            client_bindings=credentials.client_bindings,
             backends={(s.subsystem, s.code): s.backend for s in settings.services},
         )
 
@@ -158,6 +151,38 @@ def _now() -> float:
 
 def _parse_time(text: str) -> float:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Every key and certificate a node reads, loaded and checked before anything starts."""
+
+    trust_anchor: x509.Certificate
+    signer: HopSigner
+    client_bindings: dict[str, ClientId]
+
+
+def load_credentials(settings: Settings) -> Credentials:
+    """Read and cross-check the configured files; ConfigError naming the key on any problem."""
+    tls_cert = load_certificate(settings.tls.certificate, key_name="tls.certificate")
+    check_key_pair(tls_cert, load_private_key(settings.tls.key, key_name="tls.key"), "tls.key")
+    sign_cert = load_certificate(settings.signing.certificate, key_name="signing.certificate")
+    sign_key = load_private_key(settings.signing.key, key_name="signing.key")
+    check_key_pair(sign_cert, sign_key, "signing.key")
+    if settings.security.client_ca is not None:
+        load_certificate(settings.security.client_ca, key_name="security.client_ca")
+    for index, service in enumerate(settings.services):
+        if service.openapi is not None and not service.openapi.is_file():
+            raise ConfigError(
+                f"services[{index}].openapi", f"file {service.openapi} does not exist"
+            )
+    return Credentials(
+        trust_anchor=load_certificate(
+            settings.directory.trust_anchor, key_name="directory.trust_anchor"
+        ),
+        signer=HopSigner(sign_key, sign_cert),
+        client_bindings=_client_bindings(settings),
+    )
 
 
 def _client_bindings(settings: Settings) -> dict[str, ClientId]:

@@ -41,6 +41,7 @@ __all__ = [
 DEFAULT_REFRESH_INTERVAL = 60.0
 DEFAULT_REPLAY_WINDOW = 300.0
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 DEFAULT_BACKEND_TIMEOUT = 30.0
 DEFAULT_PEER_TIMEOUT = 60.0
 DEFAULT_CONNECT_TIMEOUT = 5.0
@@ -77,7 +78,8 @@ class DirectorySettings:
 @dataclass(frozen=True)
 class SecuritySettings:
     replay_window: float = DEFAULT_REPLAY_WINDOW  # seconds either side of now
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # a request's body
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES  # an answer's, from a backend or peer
     client_ca: Path | None = None  # issues local client certificates
     allow_plain_loopback: bool = False  # plain HTTP clients from 127.0.0.1 (dev)
     trusted_proxies: tuple[str, ...] = ()  # TLS terminators (cert SHA-256 hex)

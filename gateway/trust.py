@@ -45,6 +45,7 @@ __all__ = [
     "peer_certificate",
     "peer_client_context",
     "peer_server_context",
+    "pinned_peer_context",
 ]
 
 _logger = logging.getLogger(__name__)
@@ -60,27 +61,42 @@ def _ca_pem(cas: Iterable[x509.Certificate]) -> str:
 
 
 def _peer_context(
-    purpose: ssl.Purpose, cert: Path, key: Path, cas: Iterable[x509.Certificate]
+    protocol: ssl._SSLMethod, cert: Path, key: Path, trusted: Iterable[x509.Certificate]
 ) -> ssl.SSLContext:
-    context = ssl.create_default_context(purpose, cadata=_ca_pem(cas) or None)
+    # Built by hand, not with create_default_context: only what we name is trusted,
+    # never the system's CA store.
+    context = ssl.SSLContext(protocol)
     context.minimum_version = ssl.TLSVersion.TLSv1_3
     context.load_cert_chain(cert, key)
     context.verify_mode = ssl.CERT_REQUIRED
     context.verify_flags |= _NO_CHECK_TIME
+    add_cas(context, trusted)
     return context
 
 
 def peer_server_context(cert: Path, key: Path, cas: Iterable[x509.Certificate]) -> ssl.SSLContext:
     """The peer port: TLS 1.3, a client certificate from a federation CA required."""
-    return _peer_context(ssl.Purpose.CLIENT_AUTH, cert, key, cas)
+    return _peer_context(ssl.PROTOCOL_TLS_SERVER, cert, key, cas)
 
 
 def peer_client_context(cert: Path, key: Path, cas: Iterable[x509.Certificate]) -> ssl.SSLContext:
-    """Calling a peer: TLS 1.3, our TLS certificate as client certificate."""
-    context = _peer_context(ssl.Purpose.SERVER_AUTH, cert, key, cas)
-    # Peers are pinned by certificate fingerprint in the directory (identify()),
-    # which is stronger than a host name; gateway URLs may be plain IPs.
-    context.check_hostname = False
+    """Calling a server whose certificate comes from one of ``cas`` (e.g. a trusted proxy)."""
+    context = _peer_context(ssl.PROTOCOL_TLS_CLIENT, cert, key, cas)
+    context.check_hostname = False  # pinned by fingerprint or CA, and URLs may be plain IPs
+    return context
+
+
+def pinned_peer_context(
+    cert: Path, key: Path, pinned: Iterable[x509.Certificate]
+) -> ssl.SSLContext:
+    """Calling a peer gateway: only its own listed TLS certificates pass the handshake.
+
+    The pinned end-entity certificates are the trust store (``VERIFY_X509_PARTIAL_CHAIN``),
+    so nothing is sent to a server that is not the member the directory names, even one
+    with a certificate from a federation CA.
+    """
+    context = peer_client_context(cert, key, pinned)
+    context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
     return context
 
 

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from multidict import CIMultiDict
 
-from gateway.errors import BodyTooLargeError, DirectoryError, GatewayError
+from gateway.errors import BodyTooLargeError, DirectoryError, GatewayError, InvalidBodyError
 from gateway.node import Node
 from gateway.pipeline import Direction, Exchange, Pipeline
 from gateway.xroad_rest import (
@@ -44,7 +44,8 @@ def add_routes(
 ) -> None:
     handler = _exchange_handler(node, pipeline, direction)
     for method in METHODS:
-        app.router.add_route(method, "/r1/{tail:.*}", handler)
+        # Any version reaches the pipeline, which answers Client.BadRequest for all but r1.
+        app.router.add_route(method, "/{version:[rR][0-9]+}/{tail:.*}", handler)
     if list_clients:
         app.router.add_get("/listClients", _list_clients_handler(node))
 
@@ -59,6 +60,8 @@ def _exchange_handler(node: Node, pipeline: Pipeline, direction: Direction) -> H
             body = await _read_body(request, limit)
         except BodyTooLargeError as exc:
             refused = exc
+        except web.RequestPayloadError as exc:  # e.g. a Content-Encoding that does not decode
+            refused = InvalidBodyError(f"request body cannot be read: {exc}")
         reply = await pipeline.run(
             Exchange(
                 direction=direction,

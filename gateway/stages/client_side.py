@@ -9,6 +9,7 @@ Usage::
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 from collections.abc import Iterable
 
@@ -30,6 +31,7 @@ from gateway.errors import (
     UnknownServiceError,
     parse_error_type,
 )
+from gateway.identifiers import ClientId
 from gateway.node import Node
 from gateway.pipeline import Exchange, Reply
 from gateway.signing import (
@@ -40,8 +42,14 @@ from gateway.signing import (
     unverified_header,
     verify,
 )
-from gateway.stages.common import submit_request_record, xroad_error_renderer
-from gateway.trust import FORWARDED_CERT_HEADER, peer_certificate
+from gateway.stages.common import (
+    PRIVATE_HEADERS,
+    passed_on_headers,
+    read_limited,
+    submit_request_record,
+    xroad_error_renderer,
+)
+from gateway.trust import peer_certificate, pinned_peer_context
 from gateway.xroad_rest import (
     forwardable_headers,
     last_header,
@@ -54,8 +62,6 @@ __all__ = ["AuthenticateClient", "SendSigned", "VerifyResponse", "hash_headers"]
 _logger = logging.getLogger("gateway.exchange")
 
 _LOOPBACK = ("127.0.0.1", "::1")
-# Never passed on: ours, or a proxy's statement about the TLS peer.
-_PRIVATE = frozenset({SIGNATURE_HEADER.lower(), FORWARDED_CERT_HEADER.lower()})
 
 
 class AuthenticateClient:
@@ -103,6 +109,7 @@ class SendSigned:
 
     def __init__(self, node: Node) -> None:
         self.node = node
+        self._contexts: dict[tuple[int, ClientId], ssl.SSLContext] = {}
 
     async def __call__(self, ex: Exchange) -> None:
         assert ex.service is not None and ex.directory is not None
@@ -110,55 +117,75 @@ class SendSigned:
         if provider is None:  # Authorize has checked the service; a metaservice only the member
             raise UnknownServiceError(f"no member {ex.service.provider.member} in the directory")
         ex.peer = provider
+        context = self._pinned(ex.directory, provider)
         raw_path = f"/r1/{ex.service.wire()}{ex.backend_path}"
         payload = request_signing_input(ex.method, raw_path, ex.xroad_headers, ex.request_digest)
         token = self.node.signer.sign(payload)
         ex.request_signature = token
         ex.request_nonce = unverified_header(token)["nonce"]
-        headers = [
-            (n, v)
-            for n, v in forwardable_headers(ex.headers)
-            if not n.lower().startswith("x-road-") and n.lower() not in _PRIVATE
-        ]
-        headers += ex.xroad_headers
-        headers.append((SIGNATURE_HEADER, token))
+        headers = [*passed_on_headers(ex.headers), *ex.xroad_headers, (SIGNATURE_HEADER, token)]
         ex.request_hash = request_hash(ex.method, raw_path, hash_headers(headers), ex.body)
         submit_request_record(self.node, ex)
-        ex.upstream = await self._send(ex, provider, raw_path, headers)
+        ex.upstream = await self._send(ex, provider, raw_path, headers, context)
+
+    def _pinned(self, directory: Directory, provider: Member) -> ssl.SSLContext:
+        """A TLS context that trusts only the provider's listed, currently valid certificates."""
+        now = now_utc()
+        valid = []
+        for cert in provider.tls_certificates:
+            try:
+                directory.check_certificate(cert, now)
+            except CertValidationError:
+                continue
+            valid.append(cert)
+        if not valid:
+            raise CertValidationError(
+                f"{provider.id} has no valid TLS certificate in the directory", origin=CLIENT_PROXY
+            )
+        key = (directory.sequence, provider.id)
+        context = self._contexts.get(key)
+        if context is None or len(valid) != len(provider.tls_certificates):
+            if len(self._contexts) > 1024:  # old directory sequences
+                self._contexts.clear()
+            tls = self.node.settings.tls
+            context = pinned_peer_context(tls.certificate, tls.key, valid)
+            if len(valid) == len(provider.tls_certificates):
+                self._contexts[key] = context
+        return context
 
     async def _send(
-        self, ex: Exchange, provider: Member, raw_path: str, headers: list[tuple[str, str]]
+        self,
+        ex: Exchange,
+        provider: Member,
+        raw_path: str,
+        headers: list[tuple[str, str]],
+        context: ssl.SSLContext,
     ) -> Reply:
         url = URL(provider.gateway_url.rstrip("/") + raw_path, encoded=True)
+        limit = self.node.settings.security.max_response_bytes
         try:
             async with self.node.peer_session.request(
-                ex.method, url, headers=headers, data=ex.body or None, allow_redirects=False
+                ex.method,
+                url,
+                headers=headers,
+                data=ex.body or None,
+                allow_redirects=False,
+                ssl=context,
             ) as response:
-                self._check_server(ex, provider, response)
-                body = await response.read()
+                body = await read_limited(response, limit, f"the answer of {provider.id}")
                 return Reply(response.status, list(response.headers.items()), body)
+        except aiohttp.ClientConnectorCertificateError as exc:
+            raise CertValidationError(
+                f"the server at {provider.gateway_url} is not {provider.id}: its TLS "
+                f"certificate is not one the directory lists ({exc.certificate_error})",
+                origin=CLIENT_PROXY,
+            ) from exc
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise NetworkError(
                 f"cannot reach the gateway of {provider.id} at "
                 f"{provider.gateway_url}: {type(exc).__name__}: {exc}",
                 origin=CLIENT_PROXY,
             ) from exc
-
-    def _check_server(
-        self, ex: Exchange, provider: Member, response: aiohttp.ClientResponse
-    ) -> None:
-        assert ex.directory is not None
-        # aiohttp hands a small answer's connection back to the pool before we see the
-        # response, so ``response.connection`` may be None; its protocol keeps the transport.
-        protocol = getattr(response, "_protocol", None)
-        cert = peer_certificate(getattr(protocol, "transport", None), (), {})
-        member = self.node.peers.identify(ex.directory, cert)
-        if member.id != provider.id:
-            raise CertValidationError(
-                f"the server at {provider.gateway_url} presented the certificate of "
-                f"{member.id}, not of {provider.id}",
-                origin=CLIENT_PROXY,
-            )
 
 
 class VerifyResponse:
@@ -174,7 +201,9 @@ class VerifyResponse:
         reply.signature = self._verify_signature(reply, directory, provider)
         self._check_binding(ex, reply, provider)
         reply.headers = [
-            (n, v) for n, v in forwardable_headers(reply.headers) if n.lower() not in _PRIVATE
+            (n, v)
+            for n, v in forwardable_headers(reply.headers)
+            if n.lower() not in PRIVATE_HEADERS
         ]
         ex.response = self._in_our_spelling(ex, reply)
 

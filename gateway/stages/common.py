@@ -12,27 +12,47 @@ import uuid
 from collections.abc import Iterable
 from urllib.parse import unquote
 
+import aiohttp
+
 from gateway.audit.record import AuditRecord
 from gateway.errors import (
     AccessDeniedError,
     BadRequestError,
     GatewayError,
     MissingHeaderError,
+    PartnerError,
     UnknownServiceError,
 )
 from gateway.identifiers import ClientId, split_service_path
 from gateway.node import Node
 from gateway.pipeline import ErrorRenderer, Exchange, Reply
-from gateway.signing import body_digest
-from gateway.xroad_rest import METASERVICES, error_body, error_headers, last_header
+from gateway.signing import SIGNATURE_HEADER, body_digest
+from gateway.trust import FORWARDED_CERT_HEADER
+from gateway.xroad_rest import (
+    METASERVICES,
+    error_body,
+    error_headers,
+    forwardable_headers,
+    last_header,
+)
 
 __all__ = [
     "CARRIED_HEADERS",
+    "PRIVATE_HEADERS",
     "AuditExchange",
     "Authorize",
     "ParseRequest",
+    "is_metaservice",
+    "passed_on_headers",
+    "read_limited",
+    "submit_request_record",
     "xroad_error_renderer",
 ]
+
+# Never passed on: ours, a proxy's statement about the TLS peer, and Content-Encoding
+# (aiohttp has already decoded the body we hold).
+PRIVATE_HEADERS = frozenset({SIGNATURE_HEADER.lower(), FORWARDED_CERT_HEADER.lower()})
+_NOT_PASSED_ON = PRIVATE_HEADERS | {"content-encoding"}
 
 # The X-Road headers a client's request carries to the provider (PR-REST 4.3).
 CARRIED_HEADERS = (
@@ -70,6 +90,30 @@ class ParseRequest:
         ex.client = ClientId.parse(client)
         ex.xroad_headers = _carried(ex.headers, ex.id, str(ex.client))
         ex.request_digest = body_digest(ex.body)
+
+
+def passed_on_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A request's headers as the next hop gets them, before our X-Road headers are added."""
+    return [
+        (name, value)
+        for name, value in forwardable_headers(headers)
+        if not name.lower().startswith("x-road-") and name.lower() not in _NOT_PASSED_ON
+    ]
+
+
+async def read_limited(response: aiohttp.ClientResponse, limit: int, what: str) -> bytes:
+    """An answer's body, refused (ServiceFailed) once it passes ``limit`` bytes."""
+    if response.content_length is not None and response.content_length > limit:
+        raise PartnerError(
+            f"{what} is {response.content_length} bytes, over the {limit}-byte limit"
+        )
+    chunks, size = [], 0
+    async for chunk in response.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            raise PartnerError(f"{what} is over the {limit}-byte limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _checked_id(value: str) -> str:

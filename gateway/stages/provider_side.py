@@ -37,7 +37,12 @@ from gateway.signing import (
     verify,
 )
 from gateway.stages.client_side import hash_headers
-from gateway.stages.common import is_metaservice, submit_request_record
+from gateway.stages.common import (
+    is_metaservice,
+    passed_on_headers,
+    read_limited,
+    submit_request_record,
+)
 from gateway.trust import FORWARDED_CERT_HEADER, peer_certificate
 from gateway.xroad_rest import (
     forwardable_headers,
@@ -47,8 +52,6 @@ from gateway.xroad_rest import (
 )
 
 __all__ = ["AnswerMetaservice", "CallBackend", "IdentifyPeer", "SignResponse", "VerifyRequest"]
-
-_PRIVATE = frozenset({SIGNATURE_HEADER.lower(), FORWARDED_CERT_HEADER.lower()})
 
 
 class IdentifyPeer:
@@ -178,18 +181,14 @@ class CallBackend:
                 f"{ex.service} is not provided by this gateway", origin=SERVER_PROXY
             )
         submit_request_record(self.node, ex)
-        headers = [
-            (n, v)
-            for n, v in forwardable_headers(ex.headers)
-            if not n.lower().startswith("x-road-") and n.lower() not in _PRIVATE
-        ]
-        headers += ex.xroad_headers
+        headers = [*passed_on_headers(ex.headers), *ex.xroad_headers]
         url = URL(backend.rstrip("/") + ex.backend_path, encoded=True)
+        limit = self.node.settings.security.max_response_bytes
         try:
             async with self.node.backend_session.request(
                 ex.method, url, headers=headers, data=ex.body or None, allow_redirects=False
             ) as response:
-                body = await response.read()
+                body = await read_limited(response, limit, f"the answer of {ex.service}'s backend")
                 ex.response = Reply(
                     response.status, forwardable_headers(response.headers.items()), body
                 )

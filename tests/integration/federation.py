@@ -50,6 +50,8 @@ DE = "DE/GOV/05974028"
 EE = "EE/GOV/70000310"
 SERVICE = f"{EE}/ariregister/ettevotted"
 
+DirectoryEdit = Callable[[dict[str, Any]], dict[str, Any]]  # changes a document before signing
+
 
 @dataclass
 class HarnessMember:
@@ -212,7 +214,7 @@ class Harness:
         self,
         publish: bool = True,
         *,
-        edit: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        edit: DirectoryEdit | None = None,
         signer: Issued | None = None,
     ) -> AsyncIterator[tuple[Gateway, Gateway]]:
         """Bind, publish the directory and run both gateways.
@@ -334,12 +336,16 @@ async def backend_seen(backend_url: str) -> list[str]:
 
 @contextlib.asynccontextmanager
 async def serve_app(
-    app: web.Application, ssl_context: ssl.SSLContext | None = None
+    app: web.Application, ssl_context: ssl.SSLContext | None = None, port: int = 0
 ) -> AsyncIterator[str]:
     """Run an aiohttp app on 127.0.0.1 (over TLS with ``ssl_context``); yields its base URL."""
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
     await runner.setup()
-    sock = bind(HOST, 0)
+    try:
+        sock = bind(HOST, port)
+    except OSError:
+        await runner.cleanup()
+        raise
     scheme = "https" if ssl_context is not None else "http"
     try:
         await web.SockSite(runner, sock, ssl_context=ssl_context).start()

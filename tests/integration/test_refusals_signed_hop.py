@@ -9,6 +9,7 @@ reach the backend.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -30,7 +31,7 @@ from tests.integration.federation import (
 PATH = f"/r1/{SERVICE}/echo/hop?q=1"
 
 
-def good_hop(fed: Harness, **kwargs) -> Hop:  # type: ignore[no-untyped-def]
+def good_hop(fed: Harness, **kwargs: Any) -> Hop:
     kwargs.setdefault("client", fed.client_id("DE"))
     kwargs.setdefault("signing", fed.members["DE"].signing)
     return signed_hop(kwargs.pop("method", "GET"), kwargs.pop("path", PATH), **kwargs)
@@ -78,12 +79,15 @@ async def test_unsigned_hop_is_refused(fed: Harness, backend_url: str):
     assert await backend_seen(backend_url) == []
 
 
-@pytest.mark.parametrize("token", [
-    "garbage",
-    "a.b.c",
-    "eyJhbGciOiJub25lIn0..",   # alg none, no signature
-    "",
-])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "garbage",
+        "a.b.c",
+        "eyJhbGciOiJub25lIn0..",  # alg none, no signature
+        "",
+    ],
+)
 async def test_garbage_signature_is_refused(fed: Harness, backend_url: str, token: str):
     hop = good_hop(fed, signing=None, extra_headers=[("X-Xgw-Signature", token)])
     async with fed.start() as (_de, ee):
@@ -92,25 +96,38 @@ async def test_garbage_signature_is_refused(fed: Harness, backend_url: str, toke
     assert await backend_seen(backend_url) == []
 
 
-@pytest.mark.parametrize("change", [
-    {"method": "POST", "body": b"changed in transit", "signed_body": b"what was signed"},
-    {"method": "POST", "body": b"", "signed_body": b"a body that was dropped"},
-    {"path": f"/r1/{SERVICE}/echo/other", "signed_path": PATH},
-    {"path": PATH + "&admin=1", "signed_path": PATH},
-    {"method": "DELETE", "signed_method": "GET"},
-    {"extra_headers": [("X-Road-UserId", "changed")],
-     "signed_headers": [("X-Road-UserId", "original")]},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"method": "POST", "body": b"changed in transit", "signed_body": b"what was signed"},
+        {"method": "POST", "body": b"", "signed_body": b"a body that was dropped"},
+        {"path": f"/r1/{SERVICE}/echo/other", "signed_path": PATH},
+        {"path": PATH + "&admin=1", "signed_path": PATH},
+        {"method": "DELETE", "signed_method": "GET"},
+    ],
+)
 async def test_hop_changed_after_signing_is_refused(
-    fed: Harness, backend_url: str, change: dict[str, object]
+    fed: Harness, backend_url: str, change: dict[str, Any]
 ):
-    change = dict(change)
-    if "signed_headers" in change:  # sign the real X-Road-Client/Id, but another UserId
-        xroad_id = "fixed-id"
-        change["xroad_id"] = xroad_id
-        change["signed_headers"] = [("X-Road-Client", fed.client_id("DE")),
-                                    ("X-Road-Id", xroad_id), *change["signed_headers"]]  # type: ignore[misc]
     hop = good_hop(fed, **change)
+    async with fed.start() as (_de, ee):
+        (answer,) = await send_as_de(fed, ee.peer_url, hop)
+    assert_signed_refusal(fed, answer, hop, "Server.ServerProxy.InvalidSignatureValue")
+    assert await backend_seen(backend_url) == []
+
+
+async def test_xroad_header_changed_after_signing_is_refused(fed: Harness, backend_url: str):
+    signed = [
+        ("X-Road-Client", fed.client_id("DE")),
+        ("X-Road-Id", "fixed-id"),
+        ("X-Road-UserId", "EE30001010000"),
+    ]
+    hop = good_hop(
+        fed,
+        xroad_id="fixed-id",
+        extra_headers=[("X-Road-UserId", "EE49912310000")],
+        signed_headers=signed,
+    )
     async with fed.start() as (_de, ee):
         (answer,) = await send_as_de(fed, ee.peer_url, hop)
     assert_signed_refusal(fed, answer, hop, "Server.ServerProxy.InvalidSignatureValue")
@@ -126,9 +143,7 @@ async def test_added_xroad_header_breaks_the_signature(fed: Harness, backend_url
     assert await backend_seen(backend_url) == []
 
 
-async def test_replayed_hop_is_refused_and_reaches_the_backend_once(
-    fed: Harness, backend_url: str
-):
+async def test_replayed_hop_is_refused_and_reaches_the_backend_once(fed: Harness, backend_url: str):
     hop = good_hop(fed)
     async with fed.start() as (_de, ee):
         first, second = await send_as_de(fed, ee.peer_url, hop, hop)
@@ -190,9 +205,7 @@ async def test_signed_with_a_ca_issued_key_the_directory_does_not_list_is_refuse
     assert await backend_seen(backend_url) == []
 
 
-async def test_signed_with_another_members_listed_key_is_refused(
-    fed: Harness, backend_url: str
-):
+async def test_signed_with_another_members_listed_key_is_refused(fed: Harness, backend_url: str):
     hop = good_hop(fed, signing=fed.members["EE"].signing)
     async with fed.start() as (_de, ee):
         (answer,) = await send_as_de(fed, ee.peer_url, hop)
@@ -200,10 +213,13 @@ async def test_signed_with_another_members_listed_key_is_refused(
     assert await backend_seen(backend_url) == []
 
 
-@pytest.mark.parametrize("client", [
-    f"{EE}/klient",                        # the provider's own subsystem
-    "FI/GOV/0245437-2/vrk",                # a member the directory does not know
-])
+@pytest.mark.parametrize(
+    "client",
+    [
+        f"{EE}/klient",  # the provider's own subsystem
+        "FI/GOV/0245437-2/vrk",  # a member the directory does not know
+    ],
+)
 async def test_tls_peer_sending_as_another_member_is_refused(
     fed: Harness, backend_url: str, client: str
 ):
@@ -214,11 +230,14 @@ async def test_tls_peer_sending_as_another_member_is_refused(
     assert await backend_seen(backend_url) == []
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("GET", f"/r1/{SERVICE}/secret"),
-    ("POST", f"/r1/{SERVICE}/slow"),
-    ("GET", f"/r1/{SERVICE}/echo/%2e%2e/secret"),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", f"/r1/{SERVICE}/secret"),
+        ("POST", f"/r1/{SERVICE}/slow"),
+        ("GET", f"/r1/{SERVICE}/echo/%2e%2e/secret"),
+    ],
+)
 async def test_provider_enforces_access_rights_itself(
     fed: Harness, backend_url: str, method: str, path: str
 ):
@@ -247,4 +266,34 @@ async def test_provider_refuses_a_body_over_the_limit_before_the_backend(
         (answer,) = await send_as_de(fed, ee.peer_url, hop)
     assert_xroad_error(answer, "Client.InvalidBody")
     assert answer.headers.get("X-Xgw-Signature")
+    assert await backend_seen(backend_url) == []
+
+
+async def test_replay_is_refused_after_the_provider_restarts(fed: Harness, backend_url: str):
+    """The replay cache is rebuilt from the audit log: a restart forgets no nonce."""
+    hop = good_hop(fed)
+    async with fed.start() as (_de, ee):
+        (first,) = await send_as_de(fed, ee.peer_url, hop)
+    async with fed.start() as (_de, ee):
+        (again,) = await send_as_de(fed, ee.peer_url, hop)
+    assert first.status == 200, first.body
+    assert_signed_refusal(fed, again, hop, "Server.ServerProxy.InvalidMessage")
+    assert await backend_seen(backend_url) == ["GET /echo/hop?q=1"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/r1/EE/GOV/70000310/ariregister",
+        "/r1/EE/GOV/70000310%2Fariregister/x/ettevotted/echo/x",
+        "/r1/EE/GOV/70000310/ariregister/ette%C3%28/echo/x",
+    ],
+)
+async def test_malformed_path_on_the_peer_port_is_a_signed_bad_request(
+    fed: Harness, backend_url: str, path: str
+):
+    hop = good_hop(fed, path=path)
+    async with fed.start() as (_de, ee):
+        (answer,) = await send_as_de(fed, ee.peer_url, hop)
+    assert_signed_refusal(fed, answer, hop, "Client.BadRequest")
     assert await backend_seen(backend_url) == []
