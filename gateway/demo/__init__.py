@@ -20,6 +20,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -128,10 +129,10 @@ async def run_demo(state_dir: Path | None = None, keep_serving: bool = False) ->
             _print_table(outcomes)
             audits_ok = await _verify_audits(federation)
             if keep_serving:
-                _write_federation_json(federation, gateways)
+                document = _write_federation_json(federation, gateways)
                 print(
                     f"\nThe federation keeps running; {state_dir / 'federation.json'} says "
-                    "how to call it. Ctrl-C stops it."
+                    f"how to call it, for example:\n\n  {document['example']}\n\nCtrl-C stops it."
                 )
                 await _wait_forever()
         ok = all(o.as_expected for o in outcomes) and audits_ok
@@ -252,7 +253,7 @@ async def _verify_audits(federation: Federation) -> bool:
     return ok
 
 
-def _write_federation_json(federation: Federation, gateways: dict[str, Gateway]) -> None:
+def _write_federation_json(federation: Federation, gateways: dict[str, Gateway]) -> dict[str, Any]:
     members = {}
     for key, member in federation.members.items():
         gw = gateways[key]
@@ -285,6 +286,7 @@ def _write_federation_json(federation: Federation, gateways: dict[str, Gateway])
     }
     path = federation.state_dir / "federation.json"
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
+    return document
 
 
 async def _wait_forever() -> None:
