@@ -3,7 +3,7 @@
 Usage::
 
     python -m bench.chain --requests 3000 --concurrency 16 [--body-bytes 3072] [--json]
-    python -m bench.chain --requests 3000 --concurrency 16 --py-spy /tmp/prof   # profile xgw
+    python -m bench.chain --requests 3000 --concurrency 16 --py-spy /tmp/prof   # and profile
 
 Both chains run on 127.0.0.1, every component in its own process:
 
@@ -18,7 +18,14 @@ JSON body of ``--body-bytes`` and ``X-Road-Client``, from ``--concurrency``
 workers over one keep-alive session, first a warm-up, then ``--requests``
 measured exchanges. Every answer must be 200 and byte for byte the backend's.
 CPU per exchange is utime + stime of each process over the measured phase
-(``/proc/<pid>/stat``), divided by the number of exchanges.
+(``/proc/<pid>/stat``), divided by the number of exchanges. The chains take
+turns for ``--rounds`` rounds (all processes keep running); the report shows
+each chain's median round and the median of the per-round xgw/plain ratios,
+since a shared 2-vCPU machine varies by a third from one run to the next.
+
+``--py-spy DIR`` samples the two gateways or proxies of each chain during its
+first round (py-spy costs CPU itself: that round's figures are lower) and
+prints a summary (``bench.profile``); the raw stacks stay in DIR.
 
 Exit status: 0 if both chains answered every request correctly, 1 otherwise,
 130 on Ctrl-C. Every process started is stopped and the temp dir removed.
@@ -38,20 +45,22 @@ import shutil
 import signal
 import socket
 import ssl
+import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 
 from bench.payload import MIN_BODY_BYTES, request_body, response_body
-from bench.processes import BenchError, Proc, Processes, cpu_seconds
+from bench.processes import BenchError, Proc, Processes, cpu_seconds, rss_mib, system_cpu
+from gateway.demo.federation import Federation, build_federation
 
 __all__ = ["ChainResult", "main"]
 
@@ -60,6 +69,7 @@ REPO = Path(__file__).resolve().parent.parent
 SERVICE_PATH = "/r1/EE/GOV/70000310/ariregister/ettevotted"
 REQUEST_PATH = SERVICE_PATH + "/ettevotted/otsing"
 READY_TIMEOUT = 60.0
+_T = TypeVar("_T")
 
 
 # --- results ------------------------------------------------------------------------
@@ -73,6 +83,7 @@ class ProcessCpu:
     cpu_seconds: float
     us_per_exchange: float
     utilisation: float  # share of one core over the measured phase
+    rss_mib: float  # resident memory at the end of the measured phase
 
 
 @dataclass
@@ -85,6 +96,9 @@ class ChainResult:
     latencies_ms: list[float] = field(repr=False)
     errors: Counter[str]
     cpu: list[ProcessCpu]
+    machine_busy: float  # share of all CPUs' time busy during the measured phase
+    machine_steal: float  # share taken by the hypervisor
+    round: int = 1
 
     @property
     def ok(self) -> bool:
@@ -101,9 +115,19 @@ class ChainResult:
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
+    def outside_cores(self) -> float:
+        """CPU busy on the machine but not in these processes (kernel, anything else running)."""
+        cpus = len(os.sched_getaffinity(0))
+        return max(0.0, self.machine_busy * cpus - sum(c.utilisation for c in self.cpu))
+
+    def hop_cpu_us(self) -> float:
+        """CPU per exchange of the two proxies or gateways together."""
+        return sum(c.us_per_exchange for c in self.cpu if c.role in ("first hop", "second hop"))
+
     def as_json(self) -> dict[str, Any]:
         return {
             "chain": self.chain,
+            "round": self.round,
             "ok": self.ok,
             "requests": self.requests,
             "concurrency": self.concurrency,
@@ -111,10 +135,10 @@ class ChainResult:
             "seconds": round(self.seconds, 3),
             "exchanges_per_s": round(self.throughput, 1),
             "latency_ms": {
-                "p50": round(self.percentile(0.50), 2),
-                "p90": round(self.percentile(0.90), 2),
-                "p99": round(self.percentile(0.99), 2),
-                "max": round(max(self.latencies_ms, default=math.nan), 2),
+                "p50": _number(self.percentile(0.50)),
+                "p90": _number(self.percentile(0.90)),
+                "p99": _number(self.percentile(0.99)),
+                "max": _number(max(self.latencies_ms, default=math.nan)),
             },
             "errors": sum(self.errors.values()),
             "error_kinds": dict(self.errors.most_common(10)),
@@ -125,11 +149,21 @@ class ChainResult:
                     "cpu_seconds": round(c.cpu_seconds, 3),
                     "cpu_us_per_exchange": round(c.us_per_exchange, 1),
                     "cpu_utilisation": round(c.utilisation, 3),
+                    "rss_mib": round(c.rss_mib, 1),
                 }
                 for c in self.cpu
             ],
+            "cpu_us_per_exchange_hops": round(self.hop_cpu_us(), 1),
             "cpu_us_per_exchange_total": round(sum(c.us_per_exchange for c in self.cpu), 1),
+            "machine_cpu_busy": round(self.machine_busy, 3),
+            "machine_cpu_steal": round(self.machine_steal, 3),
+            "cpu_cores_outside_bench": round(self.outside_cores(), 2),
         }
+
+
+def _number(value: float) -> float | None:
+    """Rounded for JSON; NaN (no latency measured) as null."""
+    return None if math.isnan(value) else round(value, 2)
 
 
 # --- the topology -------------------------------------------------------------------
@@ -197,48 +231,53 @@ def _start_backend(procs: Processes, name: str, sock: socket.socket, body_bytes:
         sock.close()
 
 
-def start_xgw_chain(procs: Processes, state: Path, body_bytes: int) -> tuple[Chain, list[str]]:
-    """The demo federation's DE and EE gateways and EE's backend; returns the readiness URLs."""
-    from gateway.demo.federation import build_federation
+Ready = list[tuple[str, ssl.SSLContext | None]]  # URLs that answer 200 once a chain is up
 
-    federation = build_federation(state, load_balancer=False)
+
+def _release_ports(federation: Federation, keep: socket.socket | None = None) -> None:
+    """``build_federation`` only reserved the ports: close the sockets, the gateways bind them."""
+    for member in federation.members.values():
+        for sock in (member.peer_sock, member.client_sock, member.relay_sock, member.backend_sock):
+            if sock is not None and sock is not keep:
+                sock.close()
+
+
+def start_xgw_chain(
+    procs: Processes, federation: Federation, body_bytes: int
+) -> tuple[Chain, Ready]:
+    """The demo federation's DE and EE gateways and EE's backend (NL is not started)."""
     de, ee = federation.members["DE"], federation.members["EE"]
     backend_sock = ee.backend_sock
     assert backend_sock is not None
     backend_port, de_port, ee_port = _port(backend_sock), de.client_port, ee.client_port
-    for member in federation.members.values():
-        # Only reserved the ports: the gateways bind them themselves.
-        for sock in (member.peer_sock, member.client_sock, member.relay_sock):
-            if sock is not None:
-                sock.close()
-        if member.backend_sock is not None and member is not ee:
-            member.backend_sock.close()
+    _release_ports(federation, keep=backend_sock)  # EE's backend inherits its socket
     backend = _start_backend(procs, "xgw-backend", backend_sock, body_bytes)
     xgw, env = _xgw_command(), _child_env()
     ee_proc = procs.start("xgw-EE", [xgw, "serve", "--config", str(ee.config)], env=env)
     de_proc = procs.start("xgw-DE", [xgw, "serve", "--config", str(de.config)], env=env)
     de_ssl = _client_context(federation.ca_cert, de.client_cert, de.client_key)
+    ee_ssl = _client_context(federation.ca_cert, ee.client_cert, ee.client_key)
     chain = Chain(
         "xgw",
         f"https://{HOST}:{de_port}{REQUEST_PATH}",
         de_ssl,
-        [
-            ("first hop", de_proc),
-            ("second hop", ee_proc),
-            ("backend", backend),
-        ],
+        [("first hop", de_proc), ("second hop", ee_proc), ("backend", backend)],
     )
-    ready = [
-        f"http://{HOST}:{backend_port}/healthz",
-        f"https://{HOST}:{ee_port}/readyz",
-        f"https://{HOST}:{de_port}/readyz",
+    # /readyz answers 200 once the gateway serves and holds a valid directory.
+    ready: Ready = [
+        (f"http://{HOST}:{backend_port}/healthz", None),
+        (f"https://{HOST}:{ee_port}/readyz", ee_ssl),
+        (f"https://{HOST}:{de_port}/readyz", de_ssl),
     ]
     return chain, ready
 
 
-def start_plain_chain(procs: Processes, state: Path, body_bytes: int) -> tuple[Chain, list[str]]:
-    """Proxy A (DE's certificates) -> proxy B (EE's) -> backend, the same certificates."""
-    ca, de, ee = state / "ca.pem", state / "de", state / "ee"
+def start_plain_chain(
+    procs: Processes, federation: Federation, body_bytes: int
+) -> tuple[Chain, Ready]:
+    """Proxy A (DE's certificates) -> proxy B (EE's) -> backend: the federation's certificates."""
+    ca = federation.ca_cert
+    de, ee = federation.members["DE"].dir, federation.members["EE"].dir
     backend_sock, b_sock, a_sock = _bind(), _bind(), _bind()
     backend_port, b_port, a_port = _port(backend_sock), _port(b_sock), _port(a_sock)
     backend = _start_backend(procs, "plain-backend", backend_sock, body_bytes)
@@ -275,23 +314,21 @@ def start_plain_chain(procs: Processes, state: Path, body_bytes: int) -> tuple[C
         )
     finally:
         a_sock.close()
+    client_ssl = _client_context(ca, de / "client.pem", de / "client.key")
     chain = Chain(
         "plain",
         f"https://{HOST}:{a_port}{REQUEST_PATH}",
-        _client_context(ca, de / "client.pem", de / "client.key"),
+        client_ssl,
         [("first hop", proc_a), ("second hop", proc_b), ("backend", backend)],
     )
     # /healthz through A and B reaches the backend: the whole chain answers.
-    return chain, [f"https://{HOST}:{a_port}/healthz"]
+    return chain, [(f"https://{HOST}:{a_port}/healthz", client_ssl)]
 
 
-async def wait_ready(
-    procs: Processes, urls: Sequence[str], contexts: dict[str, ssl.SSLContext]
-) -> None:
+async def wait_ready(procs: Processes, ready: Ready) -> None:
     """Poll each URL until it answers 200; a dead process or the deadline stops the wait."""
     deadline = time.monotonic() + READY_TIMEOUT
-    for url in urls:
-        context = contexts.get(url)
+    for url, context in ready:
         last = "no answer yet"
         connector = aiohttp.TCPConnector(ssl=context if context is not None else False)
         async with aiohttp.ClientSession(
@@ -362,6 +399,28 @@ def _cpu_snapshot(pids: Sequence[int]) -> dict[int, float]:
     return {pid: cpu_seconds(pid) for pid in pids}
 
 
+async def _watch(procs: Processes) -> None:
+    """Raise BenchError as soon as a process has died (a phase would only count errors)."""
+    while True:
+        procs.check_alive()
+        await asyncio.sleep(0.25)
+
+
+async def _watched(procs: Processes, work: Coroutine[Any, Any, _T]) -> _T:
+    task, watchdog = asyncio.ensure_future(work), asyncio.ensure_future(_watch(procs))
+    try:
+        await asyncio.wait({task, watchdog}, return_when=asyncio.FIRST_COMPLETED)
+        if watchdog.done():
+            watchdog.result()  # raises the BenchError
+        return await task
+    finally:
+        for pending in (task, watchdog):
+            if not pending.done():
+                pending.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pending
+
+
 async def run_load(
     chain: Chain,
     procs: Processes,
@@ -374,45 +433,54 @@ async def run_load(
     profiler: Profiler | None = None,
 ) -> ChainResult:
     body, expected = request_body(body_bytes), response_body(body_bytes)
-    connector = aiohttp.TCPConnector(
-        ssl=chain.client_ssl, limit=concurrency, limit_per_host=concurrency
-    )
     latencies: list[float] = []
     errors: Counter[str] = Counter()
-    roles = [*chain.roles]
-    async with aiohttp.ClientSession(
-        connector=connector, timeout=aiohttp.ClientTimeout(total=30)
-    ) as session:
-        try:
-            async with asyncio.timeout(timeout):
-                # One exchange first: a chain that does not work fails here, with its reason.
-                await _phase(session, chain.url, body, expected, 1, 1, [], errors)
-                if errors:
-                    procs.check_alive()
-                    raise BenchError(
-                        f"the {chain.name} chain's first exchange failed: {next(iter(errors))}"
-                    )
-                await _phase(session, chain.url, body, expected, warmup, concurrency, [], errors)
-                pids = [p.pid for _, p in roles] + [os.getpid()]
-                if profiler is not None:
-                    profiler.start()
-                before, started = _cpu_snapshot(pids), time.perf_counter()
-                await _phase(
-                    session, chain.url, body, expected, requests, concurrency, latencies, errors
+    roles: list[tuple[str, Proc | None]] = [*chain.roles, ("load generator", None)]
+    pids = [p.pid if p is not None else os.getpid() for _, p in roles]
+
+    async def measure() -> tuple[float, dict[int, float], dict[int, float], tuple[float, float]]:
+        """Seconds of the measured phase, CPU seconds before and after, machine busy, steal."""
+        connector = aiohttp.TCPConnector(
+            ssl=chain.client_ssl, limit=concurrency, limit_per_host=concurrency
+        )
+        async with aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=30)
+        ) as session:
+            # One exchange first: a chain that does not work fails here, with its reason.
+            first: Counter[str] = Counter()
+            await _phase(session, chain.url, body, expected, 1, 1, [], first)
+            if first:
+                raise BenchError(
+                    f"the {chain.name} chain's first exchange failed: {next(iter(first))}"
                 )
-                seconds = time.perf_counter() - started
-                after = _cpu_snapshot(pids)
-                if profiler is not None:
-                    profiler.stop()
-        except TimeoutError:
-            raise BenchError(
-                f"the {chain.name} chain did not finish {warmup} warm-up and {requests} "
-                f"measured requests within {timeout:.0f} s ({len(latencies)} measured done); "
-                "raise --timeout or lower --requests"
-            ) from None
-    procs.check_alive()
+            warm: Counter[str] = Counter()
+            await _phase(session, chain.url, body, expected, warmup, concurrency, [], warm)
+            errors.update({f"(warm-up) {message}": n for message, n in warm.items()})
+            if profiler is not None:
+                await profiler.start()
+            machine_before = system_cpu()
+            before, started = _cpu_snapshot(pids), time.perf_counter()
+            await _phase(
+                session, chain.url, body, expected, requests, concurrency, latencies, errors
+            )
+            seconds = time.perf_counter() - started
+            after = _cpu_snapshot(pids)
+            machine = system_cpu().since(machine_before)
+            if profiler is not None:
+                profiler.stop()
+            return seconds, before, after, machine
+
+    try:
+        async with asyncio.timeout(timeout):
+            seconds, before, after, (busy, steal) = await _watched(procs, measure())
+    except TimeoutError:
+        raise BenchError(
+            f"the {chain.name} chain did not finish {warmup} warm-up and {requests} "
+            f"measured requests within {timeout:.0f} s ({len(latencies)} measured done); "
+            "raise --timeout or lower --requests"
+        ) from None
     cpu = []
-    for (role, proc), pid in zip([*roles, ("load generator", None)], pids, strict=True):
+    for (role, proc), pid in zip(roles, pids, strict=True):
         used = after[pid] - before[pid]
         cpu.append(
             ProcessCpu(
@@ -422,9 +490,12 @@ async def run_load(
                 used,
                 used * 1e6 / requests,
                 used / seconds if seconds > 0 else 0.0,
+                rss_mib(pid),
             )
         )
-    return ChainResult(chain.name, requests, concurrency, warmup, seconds, latencies, errors, cpu)
+    return ChainResult(
+        chain.name, requests, concurrency, warmup, seconds, latencies, errors, cpu, busy, steal
+    )
 
 
 # --- profiling ----------------------------------------------------------------------
@@ -445,7 +516,7 @@ class Profiler:
         self.running: list[Proc] = []
         self.outputs: list[Path] = []
 
-    def start(self) -> None:
+    async def start(self) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         for target in self.targets:
             out = self.out_dir / f"{target.name}.txt"
@@ -455,12 +526,12 @@ class Profiler:
                     f"py-spy-{target.name}",
                     [
                         self.command,
-                        *("record", "--pid", str(target.pid), "--rate", "200", "--nonblocking"),
+                        *("record", "--pid", str(target.pid), "--rate", "100", "--nonblocking"),
                         *("--format", "raw", "--output", str(out)),
                     ],
                 )
             )
-        time.sleep(1.0)  # let py-spy attach before the measured phase starts
+        await asyncio.sleep(1.0)  # let py-spy attach before the measured phase starts
 
     def stop(self) -> None:
         for proc in self.running:
@@ -468,10 +539,13 @@ class Profiler:
                 proc.popen.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
         for proc in self.running:
             try:
-                proc.popen.wait(timeout=30)
-            except Exception:
-                proc.popen.kill()
-                raise
+                code = proc.popen.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                raise BenchError(f"{proc.name} did not stop:\n{proc.tail()}") from None
+            if code != 0:
+                raise BenchError(f"{proc.name} failed with code {code}:\n{proc.tail()}")
+            self.procs.release(proc)
+        self.running.clear()
 
 
 # --- reporting ----------------------------------------------------------------------
@@ -495,6 +569,59 @@ def machine() -> dict[str, Any]:
     }
 
 
+def median_round(results: Sequence[ChainResult], chain: str) -> ChainResult | None:
+    """The round of ``chain`` with the median throughput (the lower one of two middles)."""
+    runs = sorted((r for r in results if r.chain == chain), key=lambda r: r.throughput)
+    return runs[(len(runs) - 1) // 2] if runs else None
+
+
+def ratios(results: Sequence[ChainResult]) -> list[float]:
+    """xgw/plain throughput per round in which both ran."""
+    out = []
+    for number in sorted({r.round for r in results}):
+        by_name = {r.chain: r for r in results if r.round == number}
+        if "xgw" in by_name and "plain" in by_name and by_name["plain"].throughput > 0:
+            out.append(by_name["xgw"].throughput / by_name["plain"].throughput)
+    return out
+
+
+def _median(values: Sequence[float]) -> float | None:
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def report_json(
+    info: dict[str, Any], args: argparse.Namespace, results: list[ChainResult]
+) -> dict[str, Any]:
+    names = list(dict.fromkeys(r.chain for r in results))
+    per_round = ratios(results)
+    median = _median(per_round)
+    return {
+        "machine": info,
+        "params": {
+            "requests": args.requests,
+            "concurrency": args.concurrency,
+            "warmup": args.warmup,
+            "body_bytes": args.body_bytes,
+            "rounds": args.rounds,
+        },
+        "median": {
+            name: found.as_json()
+            for name in names
+            if (found := median_round(results, name)) is not None
+        },
+        "rounds": [r.as_json() for r in results],
+        "throughput_ratio_xgw_plain": {
+            "median": round(median, 3) if median is not None else None,
+            "per_round": [round(r, 3) for r in per_round],
+        },
+        "ok": all(r.ok for r in results),
+    }
+
+
 def print_report(
     info: dict[str, Any], args: argparse.Namespace, results: list[ChainResult]
 ) -> None:
@@ -503,29 +630,64 @@ def print_report(
         f"Python {info['python']}, aiohttp {info['aiohttp']}, {info['openssl']}"
     )
     print(
-        f"{args.requests} requests measured (+{args.warmup} warm-up), concurrency "
-        f"{args.concurrency}, {args.body_bytes}-byte JSON body each way\n"
+        f"{args.requests} requests measured per round (+{args.warmup} warm-up), concurrency "
+        f"{args.concurrency}, {args.body_bytes}-byte JSON body each way, {args.rounds} round(s); "
+        "the median round of each chain:\n"
     )
-    names = [r.chain for r in results]
-    rows: list[tuple[str, ...]] = [("", *names)]
-    rows.append(("exchanges/s", *(f"{r.throughput:.0f}" for r in results)))
-    rows.append(("latency p50 ms", *(f"{r.percentile(0.5):.1f}" for r in results)))
-    rows.append(("latency p99 ms", *(f"{r.percentile(0.99):.1f}" for r in results)))
-    rows.append(("errors", *(str(sum(r.errors.values())) for r in results)))
-    rows.append(("CPU us/exchange (share of a core):", *("" for _ in results)))
-    for index, (role, _) in enumerate([*[(c.role, c) for c in results[0].cpu]]):
+    medians = [
+        found
+        for name in dict.fromkeys(r.chain for r in results)
+        if (found := median_round(results, name)) is not None
+    ]
+    rows: list[tuple[str, ...]] = [("", *(r.chain for r in medians))]
+    rows.append(("exchanges/s", *(f"{r.throughput:.0f}" for r in medians)))
+    rows.append(("latency p50 ms", *(f"{r.percentile(0.5):.1f}" for r in medians)))
+    rows.append(("latency p99 ms", *(f"{r.percentile(0.99):.1f}" for r in medians)))
+    rows.append(("errors (all rounds)", *(_errors(results, r.chain) for r in medians)))
+    rows.append(("CPU us/exchange (share of a core):", *("" for _ in medians)))
+    for index, role in enumerate(c.role for c in medians[0].cpu):
         rows.append(
             (
                 f"  {role}",
                 *(
                     f"{r.cpu[index].name} {r.cpu[index].us_per_exchange:.0f} "
                     f"({100 * r.cpu[index].utilisation:.0f}%)"
-                    for r in results
+                    for r in medians
                 ),
             )
         )
     rows.append(
-        ("  all processes", *(f"{sum(c.us_per_exchange for c in r.cpu):.0f}" for r in results))
+        ("  all processes", *(f"{sum(c.us_per_exchange for c in r.cpu):.0f}" for r in medians))
+    )
+    rows.append(
+        (
+            "resident memory MiB, hops",
+            *(
+                " / ".join(f"{c.rss_mib:.0f}" for c in r.cpu if c.role.endswith("hop"))
+                for r in medians
+            ),
+        )
+    )
+    rows.append(
+        (
+            "machine CPU busy (steal)",
+            *(f"{100 * r.machine_busy:.0f}% ({100 * r.machine_steal:.0f}%)" for r in medians),
+        )
+    )
+    rows.append(
+        (
+            "cores busy outside these processes",
+            *(f"{r.outside_cores():.2f}" for r in medians),
+        )
+    )
+    rows.append(
+        (
+            "exchanges/s per round",
+            *(
+                " ".join(f"{x.throughput:.0f}" for x in results if x.chain == r.chain)
+                for r in medians
+            ),
+        )
     )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
@@ -535,17 +697,32 @@ def print_report(
                 for i, (cell, w) in enumerate(zip(row, widths, strict=True))
             )
         )
-    by_name = {r.chain: r for r in results}
-    if "xgw" in by_name and "plain" in by_name and by_name["plain"].throughput > 0:
-        ratio = by_name["xgw"].throughput / by_name["plain"].throughput
-        print(f"\nthroughput xgw/plain: {ratio:.2f}x")
+    per_round = ratios(results)
+    median = _median(per_round)
+    if median is not None:
+        rounds = ", ".join(f"{r:.2f}" for r in per_round)
+        print(f"\nthroughput xgw/plain: {median:.2f}x (median; per round: {rounds})")
+    by_name = {r.chain: r for r in medians}
+    if "xgw" in by_name and "plain" in by_name and by_name["plain"].hop_cpu_us() > 0:
+        xgw_cpu, plain_cpu = by_name["xgw"].hop_cpu_us(), by_name["plain"].hop_cpu_us()
+        print(
+            f"CPU per exchange of the two hops: xgw {xgw_cpu:.0f} us, plain {plain_cpu:.0f} us "
+            f"({xgw_cpu / plain_cpu:.1f}x)"
+        )
     for result in results:
         if result.errors:
-            print(f"\n{result.chain}: {sum(result.errors.values())} errors; the kinds:")
+            print(
+                f"\n{result.chain}, round {result.round}: {sum(result.errors.values())} errors; "
+                "the kinds:"
+            )
             for message, count in result.errors.most_common(10):
                 print(f"  {count:6d}  {message}")
-    failed = [r.chain for r in results if not r.ok]
+    failed = sorted({r.chain for r in results if not r.ok})
     print("\nFAILED: " + ", ".join(failed) if failed else "\nall exchanges answered correctly")
+
+
+def _errors(results: Sequence[ChainResult], chain: str) -> str:
+    return str(sum(sum(r.errors.values()) for r in results if r.chain == chain))
 
 
 # --- main ---------------------------------------------------------------------------
@@ -560,10 +737,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent workers")
     parser.add_argument("--body-bytes", type=int, default=3072, help="request and response size")
     parser.add_argument(
+        "--rounds", type=int, default=3, help="run the chains in turn this often (default 3)"
+    )
+    parser.add_argument(
         "--warmup", type=int, help="warm-up requests per chain, not counted (default 4 x C, >= 200)"
     )
     parser.add_argument(
-        "--timeout", type=float, default=120.0, help="seconds one chain's run may take"
+        "--timeout", type=float, default=120.0, help="seconds one chain's round may take"
     )
     parser.add_argument(
         "--chains", default="xgw,plain", help="which chains, in order (default xgw,plain)"
@@ -577,44 +757,36 @@ def _parser() -> argparse.ArgumentParser:
         "--py-spy",
         type=Path,
         metavar="DIR",
-        help="record the xgw gateways with py-spy during their measured phase into DIR",
+        help="record each chain's two hops with py-spy during its first round, into DIR",
     )
     return parser
 
 
 async def _run(args: argparse.Namespace, state: Path, procs: Processes) -> list[ChainResult]:
-    chains: list[Chain] = []
-    ready: list[str] = []
-    contexts: dict[str, ssl.SSLContext] = {}
     wanted = [c.strip() for c in args.chains.split(",") if c.strip()]
-    # The plain chain uses the federation's certificates: build it in any case.
-    xgw_chain, xgw_ready = start_xgw_chain(procs, state / "federation", args.body_bytes)
-    if "xgw" in wanted:
-        chains.append(xgw_chain)
-        ready += xgw_ready
-        ee_dir = state / "federation" / "ee"
-        ee_ssl = _client_context(
-            state / "federation" / "ca.pem", ee_dir / "client.pem", ee_dir / "client.key"
-        )
-        contexts[xgw_ready[1]] = ee_ssl
-        contexts[xgw_ready[2]] = xgw_chain.client_ssl
-    if "plain" in wanted:
-        plain_chain, plain_ready = start_plain_chain(procs, state / "federation", args.body_bytes)
-        chains.append(plain_chain)
-        ready += plain_ready
-        contexts[plain_ready[0]] = plain_chain.client_ssl
-    chains.sort(key=lambda c: wanted.index(c.name))
-    await wait_ready(procs, ready, contexts)
+    # Both chains use the federation's CA and certificates.
+    federation = build_federation(state / "federation", load_balancer=False)
+    chains: list[Chain] = []
+    ready: Ready = []
+    for name in wanted:
+        if name == "xgw":
+            chain, urls = start_xgw_chain(procs, federation, args.body_bytes)
+        else:
+            chain, urls = start_plain_chain(procs, federation, args.body_bytes)
+        chains.append(chain)
+        ready += urls
+    _release_ports(federation)  # all of them, if the xgw chain was not wanted
+    await wait_ready(procs, ready)
     results = []
-    for chain in chains:
-        profiler = None
-        if args.py_spy is not None and chain.name == "xgw":
-            targets = [p for role, p in chain.roles if role != "backend"]
-            profiler = Profiler(procs, args.py_spy, targets)
-        if not args.json:
-            print(f"running the {chain.name} chain ...", file=sys.stderr)
-        results.append(
-            await run_load(
+    for number in range(1, args.rounds + 1):
+        for chain in chains:
+            profiler = None
+            if args.py_spy is not None and number == 1:
+                targets = [p for role, p in chain.roles if role != "backend"]
+                profiler = Profiler(procs, args.py_spy, targets)
+            if not args.json:
+                print(f"round {number}: the {chain.name} chain ...", file=sys.stderr)
+            result = await run_load(
                 chain,
                 procs,
                 requests=args.requests,
@@ -624,12 +796,13 @@ async def _run(args: argparse.Namespace, state: Path, procs: Processes) -> list[
                 timeout=args.timeout,
                 profiler=profiler,
             )
-        )
-        if profiler is not None and not args.json:
-            from bench.profile import summarize
+            result.round = number
+            results.append(result)
+            if profiler is not None and not args.json:
+                from bench.profile import summarize
 
-            for output in profiler.outputs:
-                print(summarize(output, top=15), file=sys.stderr)
+                for output in profiler.outputs:
+                    print(summarize(output, top=15), file=sys.stderr)
     return results
 
 
@@ -639,8 +812,8 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.requests < 1 or args.concurrency < 1:
-        _parser().error("--requests and --concurrency must be at least 1")
+    if args.requests < 1 or args.concurrency < 1 or args.rounds < 1:
+        _parser().error("--requests, --concurrency and --rounds must be at least 1")
     if args.body_bytes < MIN_BODY_BYTES:
         _parser().error(f"--body-bytes must be at least {MIN_BODY_BYTES}")
     unknown = {c.strip() for c in args.chains.split(",")} - {"xgw", "plain"}
@@ -672,23 +845,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(state, ignore_errors=True)
     info = machine()
     if args.json:
-        by_name = {r.chain: r for r in results}
-        ratio = None
-        if "xgw" in by_name and "plain" in by_name and by_name["plain"].throughput > 0:
-            ratio = round(by_name["xgw"].throughput / by_name["plain"].throughput, 3)
-        document = {
-            "machine": info,
-            "params": {
-                "requests": args.requests,
-                "concurrency": args.concurrency,
-                "warmup": args.warmup,
-                "body_bytes": args.body_bytes,
-            },
-            "chains": [r.as_json() for r in results],
-            "throughput_ratio_xgw_plain": ratio,
-            "ok": all(r.ok for r in results),
-        }
-        print(json.dumps(document, indent=2, ensure_ascii=False))
+        print(json.dumps(report_json(info, args, results), indent=2, ensure_ascii=False))
     else:
         print_report(info, args, results)
     return 0 if all(r.ok for r in results) else 1

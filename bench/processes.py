@@ -28,10 +28,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-__all__ = ["BenchError", "Proc", "Processes", "cpu_seconds"]
+__all__ = [
+    "BenchError",
+    "Proc",
+    "Processes",
+    "SystemCpu",
+    "cpu_seconds",
+    "rss_mib",
+    "system_cpu",
+]
 
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 _PR_SET_PDEATHSIG = 1
+_EXCHANGE_LINE = " INFO gateway.exchange: exchange "
 
 
 class BenchError(Exception):
@@ -45,6 +54,39 @@ def cpu_seconds(pid: int) -> float:
     fields = text[text.rindex(")") + 2 :].split()
     utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5)
     return (utime + stime) / _CLK_TCK
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process, in MiB (``VmRSS`` of ``/proc/<pid>/status``)."""
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
+@dataclass(frozen=True)
+class SystemCpu:
+    """The machine's CPU time counters (all CPUs), in clock ticks, from ``/proc/stat``."""
+
+    busy: int
+    idle: int  # idle + iowait
+    steal: int  # taken by the hypervisor for other guests
+
+    def since(self, before: SystemCpu) -> tuple[float, float]:
+        """(busy share, steal share) of all CPUs' time between ``before`` and now."""
+        busy, idle = self.busy - before.busy, self.idle - before.idle
+        steal = self.steal - before.steal
+        total = busy + idle + steal
+        return (busy / total, steal / total) if total > 0 else (0.0, 0.0)
+
+
+def system_cpu() -> SystemCpu:
+    line = Path("/proc/stat").read_text(encoding="ascii").splitlines()[0]
+    # cpu user nice system idle iowait irq softirq steal guest guest_nice
+    values = [int(v) for v in line.split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq = values[:7]
+    steal = values[7] if len(values) > 7 else 0
+    return SystemCpu(user + nice + system + irq + softirq, idle + iowait, steal)
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
@@ -64,12 +106,13 @@ class Proc:
         return self.popen.pid
 
     def tail(self, lines: int = 25) -> str:
+        """The log's last lines, less xgw's one line per exchange (they would hide the cause)."""
         try:
             text = self.log.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
-            return f"(no log: {exc})"
-        kept = text.rstrip().splitlines()[-lines:]
-        return "\n".join(f"    {line}" for line in kept) or "    (empty log)"
+            return f"    (no log: {exc})"
+        kept = [line for line in text.rstrip().splitlines() if _EXCHANGE_LINE not in line]
+        return "\n".join(f"    {line}" for line in kept[-lines:]) or "    (nothing logged)"
 
 
 class Processes:
@@ -115,6 +158,10 @@ class Processes:
         proc = Proc(name, popen, log)
         self.procs.append(proc)
         return proc
+
+    def release(self, proc: Proc) -> None:
+        """Forget a process that has ended as it should (no longer watched or stopped)."""
+        self.procs.remove(proc)
 
     def check_alive(self) -> None:
         for proc in self.procs:
