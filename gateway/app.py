@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import socket
@@ -134,5 +135,9 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with Gateway.running(settings):
+        # What start-up allocated lives as long as the process: keep it out of every
+        # later full collection (they showed as 25-75 ms pauses under load).
+        gc.collect()
+        gc.freeze()
         await stop.wait()
     _logger.info("gateway stopped")

@@ -403,22 +403,18 @@ class Directory:
 
     def check_certificate(self, cert: x509.Certificate, now: datetime) -> None:
         """CertValidationError when ``cert`` is revoked, expired or not yet valid."""
-        subject = cert.subject.rfc4514_string()
-        serial = format(cert.serial_number, "x")
+        # On every exchange: the descriptive strings are built only for a refusal.
         reason = self._revoked.get(cert.serial_number)
         if reason is not None:
-            raise CertValidationError(
-                f"certificate {subject} (serial {serial}) is revoked ({reason})"
-            )
+            raise CertValidationError(f"{_describe(cert)} is revoked ({reason})")
         if now < cert.not_valid_before_utc:
             raise CertValidationError(
-                f"certificate {subject} (serial {serial}) is not valid "
-                f"before {format_timestamp(cert.not_valid_before_utc)}"
+                f"{_describe(cert)} is not valid before "
+                f"{format_timestamp(cert.not_valid_before_utc)}"
             )
         if now >= cert.not_valid_after_utc:
             raise CertValidationError(
-                f"certificate {subject} (serial {serial}) expired at "
-                f"{format_timestamp(cert.not_valid_after_utc)}"
+                f"{_describe(cert)} expired at {format_timestamp(cert.not_valid_after_utc)}"
             )
 
     # -- access rights ------------------------------------------------------
@@ -455,6 +451,10 @@ class Directory:
 
 
 # ---------------------------------------------------------------------------- signing
+
+
+def _describe(cert: x509.Certificate) -> str:
+    return f"certificate {cert.subject.rfc4514_string()} (serial {cert.serial_number:x})"
 
 
 def sign_directory(doc: dict[str, Any], key: PrivateKey, cert: x509.Certificate) -> str:

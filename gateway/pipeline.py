@@ -37,6 +37,7 @@ from gateway.audit.record import AuditRecord
 from gateway.directory import Directory, Member
 from gateway.errors import GatewayError
 from gateway.identifiers import ClientId, ServiceId
+from gateway.signing import body_digest
 
 __all__ = ["Direction", "ErrorRenderer", "Exchange", "Pipeline", "Reply", "Stage"]
 
@@ -54,6 +55,12 @@ class Reply:
     headers: list[tuple[str, str]]
     body: bytes
     signature: str | None = None
+    digest: str = ""  # of the body as signed; kept if the body is re-rendered for the client
+
+    def body_digest(self) -> str:
+        if not self.digest:
+            self.digest = body_digest(self.body)
+        return self.digest
 
 
 @dataclass(slots=True)

@@ -18,6 +18,7 @@ signing certificate), ``iat`` and a fresh 128-bit ``nonce``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import time
@@ -36,6 +37,7 @@ __all__ = [
     "SIGNATURE_HEADER",
     "HopSigner",
     "body_digest",
+    "new_nonce",
     "request_signing_input",
     "response_signing_input",
     "unverified_header",
@@ -93,7 +95,7 @@ class HopSigner:
             "b64": False,
             "crit": ["b64"],
             "iat": int(time.time()) if iat is None else iat,
-            "nonce": nonce or b64url(secrets.token_bytes(16)),
+            "nonce": nonce or new_nonce(),
         }
         return api_jws.encode(
             payload, self._key, algorithm=self.algorithm, headers=headers, is_payload_detached=True
@@ -119,9 +121,18 @@ def unverified_header(token: str) -> dict[str, Any]:
     return header
 
 
+# Signing certificates are few and long-lived: take each one's key out once.
+_public_key = functools.lru_cache(maxsize=256)(certificate_public_key)
+
+
+def new_nonce() -> str:
+    """128 random bits, base64url: the ``nonce`` of one hop message."""
+    return b64url(secrets.token_bytes(16))
+
+
 def verify(token: str, payload: bytes, cert: x509.Certificate) -> None:
     """Check a detached signature over ``payload`` by ``cert``'s key (InvalidSignatureError)."""
-    public_key = certificate_public_key(cert)
+    public_key = _public_key(cert)
     algorithm = jws_algorithm(public_key)
     try:
         api_jws.decode_complete(token, public_key, algorithms=[algorithm], detached_payload=payload)

@@ -27,13 +27,7 @@ from urllib.parse import unquote
 
 from cryptography import x509
 
-from gateway._crypto import (
-    certificate_from_der,
-    certificate_to_pem,
-    fingerprint,
-    load_certificates,
-    now_utc,
-)
+from gateway._crypto import certificate_from_der, certificate_to_pem, fingerprint, now_utc
 from gateway.directory import Directory, Member
 from gateway.errors import CertValidationError
 
@@ -128,8 +122,8 @@ def _der_of(transport: BaseTransport | None) -> bytes | None:
 
 def peer_certificate(
     transport: BaseTransport | None, trusted_proxies: Iterable[str], headers: Mapping[str, str]
-) -> x509.Certificate:
-    """The certificate of the party that sent this request.
+) -> bytes:
+    """The DER certificate of the party that sent this request.
 
     Normally the TLS peer's. When the TLS peer is a configured TLS terminator
     (a load balancer in front of this gateway), the certificate it forwarded.
@@ -141,33 +135,42 @@ def peer_certificate(
         forwarded = headers.get(FORWARDED_CERT_HEADER)
         if not forwarded:
             raise CertValidationError("trusted proxy forwarded no client certificate")
-        return load_certificates(unquote(forwarded))[0]
-    return certificate_from_der(der)
+        try:
+            return ssl.PEM_cert_to_DER_cert(unquote(forwarded).strip())
+        except ValueError as exc:
+            raise CertValidationError(f"forwarded client certificate is unreadable: {exc}") from exc
+    return der
 
 
 class PeerIdentifier:
-    """Maps a peer certificate to its member; remembers the answer per directory."""
+    """Maps a peer certificate to its member; remembers the answer per directory.
+
+    Keyed by the DER bytes, so a keep-alive connection's certificate is parsed once
+    per directory; validity and revocation are still checked on every request.
+    """
+
+    _MAX_ENTRIES = 4096
 
     def __init__(self) -> None:
-        self._cache: dict[str, Member] = {}
+        self._cache: dict[bytes, tuple[Member, x509.Certificate]] = {}
         self._sequence = -1
 
-    def identify(
-        self, directory: Directory, cert: x509.Certificate, now: datetime | None = None
-    ) -> Member:
-        if directory.sequence != self._sequence:
+    def identify(self, directory: Directory, der: bytes, now: datetime | None = None) -> Member:
+        if directory.sequence != self._sequence or len(self._cache) > self._MAX_ENTRIES:
             self._cache.clear()
             self._sequence = directory.sequence
-        fp = fingerprint(cert)
-        member = self._cache.get(fp)
-        if member is None:
-            member = directory.member_by_tls_fingerprint(fp)
-            if member is None:
+        entry = self._cache.get(der)
+        if entry is None:
+            cert = certificate_from_der(der)
+            fp = fingerprint(cert)
+            found = directory.member_by_tls_fingerprint(fp)
+            if found is None:
                 raise CertValidationError(
                     f"certificate {cert.subject.rfc4514_string()} (sha256 {fp[:16]}...) "
                     "is not listed for any member in the directory"
                 )
-        # Validity is checked every time: a cached answer must not outlive the certificate.
+            entry = (found, cert)
+        member, cert = entry
         directory.check_certificate(cert, now or now_utc())
-        self._cache[fp] = member
+        self._cache[der] = entry
         return member

@@ -8,6 +8,7 @@ Usage::
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import ssl
 import time
@@ -16,7 +17,7 @@ from collections.abc import Iterable
 import aiohttp
 from yarl import URL
 
-from gateway._crypto import fingerprint, now_utc
+from gateway._crypto import now_utc
 from gateway.directory import Directory, Member
 from gateway.errors import (
     CLIENT_PROXY,
@@ -36,7 +37,7 @@ from gateway.node import Node
 from gateway.pipeline import Exchange, Reply
 from gateway.signing import (
     SIGNATURE_HEADER,
-    body_digest,
+    new_nonce,
     request_signing_input,
     response_signing_input,
     unverified_header,
@@ -75,8 +76,8 @@ class AuthenticateClient:
     async def __call__(self, ex: Exchange) -> None:
         claimed = str(ex.client)
         if self.tls:
-            cert = peer_certificate(ex.transport, (), {})
-            bound = self.node.client_bindings.get(fingerprint(cert))
+            der = peer_certificate(ex.transport, (), {})
+            bound = self.node.client_bindings.get(hashlib.sha256(der).hexdigest())
             if bound is None:
                 raise AccessDeniedError(
                     "client certificate is not bound to any subsystem", origin=CLIENT_PROXY
@@ -120,9 +121,9 @@ class SendSigned:
         context = self._pinned(ex.directory, provider)
         raw_path = f"/r1/{ex.service.wire()}{ex.backend_path}"
         payload = request_signing_input(ex.method, raw_path, ex.xroad_headers, ex.request_digest)
-        token = self.node.signer.sign(payload)
+        ex.request_nonce = new_nonce()
+        token = self.node.signer.sign(payload, nonce=ex.request_nonce)
         ex.request_signature = token
-        ex.request_nonce = unverified_header(token)["nonce"]
         headers = [*passed_on_headers(ex.headers), *ex.xroad_headers, (SIGNATURE_HEADER, token)]
         ex.request_hash = request_hash(ex.method, raw_path, hash_headers(headers), ex.body)
         submit_request_record(self.node, ex)
@@ -224,7 +225,7 @@ class VerifyResponse:
             raise StaleMessageError(
                 "the answer's signing time is outside the window", origin=CLIENT_PROXY
             )
-        payload = response_signing_input(reply.status, reply.headers, body_digest(reply.body))
+        payload = response_signing_input(reply.status, reply.headers, reply.body_digest())
         try:
             verify(token, payload, found[1])
         except InvalidSignatureError as exc:
@@ -263,4 +264,6 @@ class VerifyResponse:
         rendered = self.render(ex, GatewayError(message, origin=origin, code=code, detail=detail))
         replaced = {name.lower() for name, _ in rendered.headers}
         kept = [(n, v) for n, v in reply.headers if n.lower() not in replaced]
-        return Reply(reply.status, rendered.headers + kept, rendered.body, reply.signature)
+        return Reply(
+            reply.status, rendered.headers + kept, rendered.body, reply.signature, reply.digest
+        )

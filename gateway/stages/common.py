@@ -187,7 +187,7 @@ class AuditExchange:
             service=str(ex.service or ""),
             method=ex.method,
             path=ex.backend_path,
-            digest=body_digest(reply.body),
+            digest=reply.body_digest(),
             signature=reply.signature,
             peer=str(ex.peer.id) if ex.peer else None,
             status=reply.status,

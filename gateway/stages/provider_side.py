@@ -30,7 +30,6 @@ from gateway.node import Node
 from gateway.pipeline import Exchange, Reply
 from gateway.signing import (
     SIGNATURE_HEADER,
-    body_digest,
     request_signing_input,
     response_signing_input,
     unverified_header,
@@ -63,8 +62,8 @@ class IdentifyPeer:
 
     async def __call__(self, ex: Exchange) -> None:
         ex.directory = self.node.directory.current()
-        cert = peer_certificate(ex.transport, self.trusted_proxies, _headers(ex))
-        ex.peer = self.node.peers.identify(ex.directory, cert)
+        der = peer_certificate(ex.transport, self.trusted_proxies, _headers(ex))
+        ex.peer = self.node.peers.identify(ex.directory, der)
 
 
 def _headers(ex: Exchange) -> dict[str, str]:
@@ -224,6 +223,6 @@ class SignResponse:
                 ex.method, ex.raw_path, hash_headers(ex.headers), ex.body
             )
         reply.headers.append(("X-Road-Request-Hash", ex.request_hash))
-        payload = response_signing_input(reply.status, reply.headers, body_digest(reply.body))
+        payload = response_signing_input(reply.status, reply.headers, reply.body_digest())
         reply.signature = self.node.signer.sign(payload)
         reply.headers.append((SIGNATURE_HEADER, reply.signature))
