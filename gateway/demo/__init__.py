@@ -124,6 +124,7 @@ async def run_demo(state_dir: Path | None = None, keep_serving: bool = False) ->
         if state_dir is None:
             state_dir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="xgw-demo-")))
         federation = build_federation(state_dir)
+        cleanup.callback(federation.close)
         async with _running(federation) as gateways:
             outcomes = [await _call(federation, s) for s in SCENARIOS]
             _print_table(outcomes)
