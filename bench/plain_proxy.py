@@ -27,25 +27,12 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from bench._server import serve, server_context
+from gateway.xroad_rest import HOP_BY_HOP
 
 __all__ = ["forwardable", "main", "proxy_app"]
 
-_HOP_BY_HOP = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "trailers",
-        "transfer-encoding",
-        "upgrade",
-        "host",
-        "content-length",
-    }
-)
+# The same hop-by-hop rules as xgw, so both chains pass on the same headers.
+_HOP_BY_HOP = HOP_BY_HOP
 _SESSION = web.AppKey("session", aiohttp.ClientSession)
 _TLS = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}
 

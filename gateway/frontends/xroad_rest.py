@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from multidict import CIMultiDict
 
+from gateway.bodies import read_bounded
 from gateway.errors import BodyTooLargeError, DirectoryError, GatewayError, InvalidBodyError
 from gateway.node import Node
 from gateway.pipeline import Direction, Exchange, Pipeline
@@ -57,7 +58,9 @@ def _exchange_handler(node: Node, pipeline: Pipeline, direction: Direction) -> H
         refused: GatewayError | None = None
         body = b""
         try:
-            body = await _read_body(request, limit)
+            body = await read_bounded(
+                request.content, request.content_length, limit, "request body", BodyTooLargeError
+            )
         except BodyTooLargeError as exc:
             refused = exc
         except web.RequestPayloadError as exc:  # e.g. a Content-Encoding that does not decode
@@ -78,20 +81,6 @@ def _exchange_handler(node: Node, pipeline: Pipeline, direction: Direction) -> H
         )
 
     return exchange
-
-
-async def _read_body(request: web.Request, limit: int) -> bytes:
-    if request.content_length is not None and request.content_length > limit:
-        raise BodyTooLargeError(
-            f"request body of {request.content_length} bytes is over the {limit}-byte limit"
-        )
-    chunks, size = [], 0
-    async for chunk in request.content.iter_any():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLargeError(f"request body is over the {limit}-byte limit")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _list_clients_handler(node: Node) -> Handler:

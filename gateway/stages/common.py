@@ -15,6 +15,7 @@ from urllib.parse import unquote
 import aiohttp
 
 from gateway.audit.record import AuditRecord
+from gateway.bodies import read_bounded
 from gateway.errors import (
     AccessDeniedError,
     BadRequestError,
@@ -103,17 +104,7 @@ def passed_on_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str
 
 async def read_limited(response: aiohttp.ClientResponse, limit: int, what: str) -> bytes:
     """An answer's body, refused (ServiceFailed) once it passes ``limit`` bytes."""
-    if response.content_length is not None and response.content_length > limit:
-        raise PartnerError(
-            f"{what} is {response.content_length} bytes, over the {limit}-byte limit"
-        )
-    chunks, size = [], 0
-    async for chunk in response.content.iter_any():
-        size += len(chunk)
-        if size > limit:
-            raise PartnerError(f"{what} is over the {limit}-byte limit")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return await read_bounded(response.content, response.content_length, limit, what, PartnerError)
 
 
 def _checked_id(value: str) -> str:
