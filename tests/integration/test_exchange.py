@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import aiohttp
 from lxml import etree
 
 from gateway.app import bind
@@ -124,3 +125,20 @@ async def test_a_peers_snake_case_error_reaches_the_client_in_our_spelling_and_f
     assert root.findtext("type") == "Server.ServerProxy.NetworkError"
     assert root.findtext("detail")
     assert resp.headers["X-Road-Service"] == SERVICE  # the provider's X-Road headers stay
+
+
+async def test_plain_http_client_port_on_loopback_for_development(fed: Harness):
+    fed.members["DE"].settings_overrides = {
+        "listen": {"client_tls": False},
+        "security": {"allow_plain_loopback": True},
+    }
+    async with fed.start() as (de, _ee), aiohttp.ClientSession() as http:
+        assert de.client_url.startswith("http://127.0.0.1:")
+        url = f"{de.client_url}/r1/{SERVICE}/ettevotted/7"
+        async with http.get(url, headers={"X-Road-Client": fed.client_id("DE")}) as ok:
+            assert ok.status == 200
+            assert (await ok.json())["registrikood"] == "7"
+        other = "DE/GOV/05974028/someone-else"
+        async with http.get(url, headers={"X-Road-Client": other}) as refused:
+            assert refused.status == 400
+            assert refused.headers["X-Road-Error"] == "Client.InvalidClientIdentifier"
