@@ -24,7 +24,6 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 from typing import Any, TypeVar
 
 import jwt
@@ -46,6 +45,7 @@ from gateway._crypto import (
 from gateway.access import AccessRule
 from gateway.errors import CertValidationError, ConfigError, DirectoryError, GatewayError
 from gateway.identifiers import ClientId, ServiceId
+from gateway.shipped import load_json
 
 __all__ = [
     "CLOCK_SKEW",
@@ -70,7 +70,7 @@ FORMAT = "xgw-directory/1"
 JWS_TYPE = "xgw-directory+jws"
 # Tolerated lead of the operator's clock over ours for "issued"; expiry is never stretched.
 CLOCK_SKEW = timedelta(minutes=5)
-_SCHEMA_RESOURCE = "schemas/directory.v1.json"
+_SCHEMA_RESOURCE = "directory.v1.json"
 _ALGORITHMS = ("ES256", "RS256", "EdDSA")
 _MESSAGE_LIMIT = 300
 _QUOTE_LIMIT = 64
@@ -120,8 +120,7 @@ def format_timestamp(value: datetime) -> str:
 @functools.cache
 def directory_schema() -> dict[str, Any]:
     """The packaged JSON Schema (Draft 2020-12) of ``xgw-directory/1``."""
-    text = resources.files("gateway").joinpath(_SCHEMA_RESOURCE).read_bytes()
-    schema: dict[str, Any] = orjson.loads(text)
+    schema: dict[str, Any] = load_json(_SCHEMA_RESOURCE)
     return schema
 
 
