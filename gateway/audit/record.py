@@ -62,6 +62,7 @@ class AuditRecord:
     status: int | None = None
     error_type: str | None = None
     duration_ms: float | None = None
+    notes: str | None = None  # translation notes, one per line: what could not be carried across
 
     def canonical(self) -> bytes:
         """Compact JSON of every field, keys sorted, ``None`` kept as ``null``."""
@@ -78,6 +79,7 @@ class AuditRecord:
                 "kind": self.kind,
                 "method": self.method,
                 "nonce": self.nonce,
+                "notes": self.notes,
                 "path": self.path,
                 "peer": self.peer,
                 "service": self.service,
@@ -127,6 +129,7 @@ _FIELD_TYPES: tuple[tuple[str, tuple[type, ...]], ...] = (
     ("status", _OPT_INT),
     ("error_type", _OPT_STR),
     ("duration_ms", _OPT_NUM),
+    ("notes", _OPT_STR),
 )
 
 
@@ -149,6 +152,7 @@ def _problem(r: Any) -> str | None:
         and (r.status is None or type(r.status) is int)
         and (r.error_type is None or type(r.error_type) is str)
         and (r.duration_ms is None or type(r.duration_ms) in _NUMBERS)
+        and (r.notes is None or type(r.notes) is str)
     ):
         return _type_problem(r)
     return _value_problem(r.kind, r.direction, r.time, r.duration_ms)
