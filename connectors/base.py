@@ -5,20 +5,36 @@ Usage::
     class MyConnector:
         name = "xoev.xgewerbeanzeige"
         schema_ids = ("xgewerbeanzeige/gewerbemeldung.v2",)
+
+        def __init__(self, options: ConnectorOptions) -> None: ...
         async def decode(self, body: bytes, media_type: str) -> Envelope: ...
         async def encode(self, envelope: Envelope) -> tuple[bytes, str]: ...
 
 A connector validates its input and its output against the native schema and
 reports every field it could not carry across in ``Envelope.notes``; the notes
-travel with the exchange into the audit record.
+travel with the exchange into the audit record. ``decode`` turns any message of
+its format (a query, an answer, a notification) into the canonical document of
+the matching ``kind``; ``encode`` turns a canonical document of a kind it
+handles into the native message.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
-__all__ = ["Connector", "Envelope"]
+__all__ = ["Connector", "ConnectorOptions", "Envelope"]
+
+
+@dataclass(frozen=True)
+class ConnectorOptions:
+    """What an operator configures for all connectors of a gateway node."""
+
+    # Official schema sets (XRepository, the partners' own); None: the schemas xgw ships.
+    schema_dir: Path | None = None
+    # Accept the partners' published test identifiers that fail their own checksums.
+    lenient_identifiers: bool = False
 
 
 @dataclass(frozen=True)
@@ -29,6 +45,7 @@ class Envelope:
     document: dict[str, Any] | None = None  # the canonical document, when there is one
     raw: bytes | None = None  # opaque payloads travel as they are
     notes: tuple[str, ...] = field(default=())
+    kind: str | None = None  # the canonical type: "Person", "PersonQuery", ...
 
 
 class Connector(Protocol):

@@ -7,7 +7,7 @@ Usage::
 
 from __future__ import annotations
 
-from connectors.base import Envelope
+from connectors.base import ConnectorOptions, Envelope
 
 __all__ = ["OpaqueConnector"]
 
@@ -15,6 +15,9 @@ __all__ = ["OpaqueConnector"]
 class OpaqueConnector:
     name = "opaque"
     schema_ids: tuple[str, ...] = ()
+
+    def __init__(self, options: ConnectorOptions | None = None) -> None:
+        self.options = options
 
     async def decode(self, body: bytes, media_type: str) -> Envelope:
         return Envelope(media_type=media_type, raw=body)

@@ -202,9 +202,9 @@ def _audit_verify(args: argparse.Namespace) -> int:
 
 
 def _connectors_list(args: argparse.Namespace) -> int:
-    from connectors.registry import default_registry
+    from connectors.registry import ConnectorRegistry
 
-    registry = default_registry()
+    registry = ConnectorRegistry.default()
     if args.json:
         print(json.dumps(registry.names()))
     else:
