@@ -71,22 +71,34 @@ def _compile_segment(segment: str) -> str:
 def normalise_request_path(path: str) -> str | None:
     """The path a rule is matched against, or None when the request must be refused.
 
-    Drops a query or fragment, turns an empty path (a call on the service itself)
-    into ``/``, and refuses relative paths and dot segments.
+    ``path`` is the raw (still percent-encoded) path without the query, exactly as it
+    is signed and sent to the backend. Turns an empty path (a call on the service
+    itself) into ``/``; refuses relative paths, empty inner segments (``//``, which
+    many servers merge), and any segment that a backend could read as something
+    else: dot segments (also ``..;`` and encoded forms), and encoded ``/ \\ ? # ;``
+    or NUL, which would let a path match a grant it does not really fall under.
     """
-    path = path.split("?", 1)[0].split("#", 1)[0] or "/"
-    if not path.startswith("/"):
+    path = path.split("?", 1)[0] or "/"  # a raw "?" can only start the query
+    if not path.startswith("/") or "#" in path:
         return None
-    for segment in path.split("/"):
-        if ("." in segment or "%" in segment) and _has_dot_segment(segment):
+    segments = path.split("/")
+    if any(not segment for segment in segments[1:-1]):
+        return None
+    for segment in segments:
+        if ("." in segment or "%" in segment or ";" in segment) and _is_ambiguous(segment):
             return None
     return path
 
 
-def _has_dot_segment(segment: str) -> bool:
-    # Decoding may reveal "../" hidden as "%2e%2e%2f"; check every piece it splits into.
-    decoded = unquote(segment).replace("\\", "/")
-    return any(piece in _DOT_SEGMENTS for piece in decoded.split("/"))
+_HIDDEN = ("/", "\\", "?", "#", "\x00")
+
+
+def _is_ambiguous(segment: str) -> bool:
+    # Decoding may reveal "../" hidden as "%2e%2e%2f"; Java servers read "..;x" as "..".
+    decoded = unquote(segment)
+    if "%" in segment and any(c in decoded for c in _HIDDEN):
+        return True
+    return any(piece.split(";", 1)[0] in _DOT_SEGMENTS for piece in decoded.split("/"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,8 +104,10 @@ class Gateway:
                 (create_peer_app(node), peer_sock, node.peer_server_ssl),
                 (create_client_app(node), client_sock, _client_ssl(settings)),
             ):
+                # On shutdown, exchanges in flight may finish (and be audited) first.
+                grace = max(settings.timeouts.backend, settings.timeouts.peer) + 5.0
                 runner = web.AppRunner(
-                    app, access_log=None, handle_signals=False, shutdown_timeout=5.0
+                    app, access_log=None, handle_signals=False, shutdown_timeout=grace
                 )
                 await runner.setup()
                 stack.push_async_callback(runner.cleanup)

@@ -72,6 +72,27 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_directory(sub, common)
     _add_audit(sub, common)
+    translate = sub.add_parser(
+        "translate", parents=[common], help="translate a message offline between two formats"
+    )
+    translate.add_argument("file", type=Path, help="the message to translate ('-': stdin)")
+    translate.add_argument("--from", dest="source", required=True, help="its format (connector)")
+    translate.add_argument(
+        "--to", dest="target", required=True, help="the format to produce, or 'canonical'"
+    )
+    translate.add_argument(
+        "--media-type",
+        default="application/xml",
+        help="the input's media type (connectors that read several)",
+    )
+    translate.add_argument("--schema-dir", type=Path, help="official schema sets to validate with")
+    translate.add_argument(
+        "--lenient-identifiers",
+        action="store_true",
+        help="accept test identifiers that fail their checksums",
+    )
+    translate.set_defaults(func=_translate)
+
     connectors = sub.add_parser("connectors", parents=[common], help="format connectors")
     csub = connectors.add_subparsers(dest="action", required=True, metavar="ACTION")
     csub.add_parser("list", parents=[common], help="list the registered connectors").set_defaults(
@@ -132,9 +153,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = Settings.from_toml(args.config)
     if args.check:
-        from gateway.node import load_credentials
+        from gateway.node import build_connectors, load_credentials
 
         load_credentials(settings)
+        build_connectors(settings)
         print(
             f"config {args.config} is valid: member {settings.member.id}, "
             f"{len(settings.services)} services, {len(settings.clients)} clients"
@@ -199,6 +221,20 @@ def _audit_verify(args: argparse.Namespace) -> int:
     else:
         print(f"{db}: FAILED at record {result.first_bad}: {result.reason}")
     return 0 if result.ok else 1
+
+
+def _translate(args: argparse.Namespace) -> int:
+    from gateway.translation import translate_file
+
+    return translate_file(
+        args.file,
+        args.source,
+        args.target,
+        media_type=args.media_type,
+        schema_dir=args.schema_dir,
+        lenient=args.lenient_identifiers,
+        as_json=args.json,
+    )
 
 
 def _connectors_list(args: argparse.Namespace) -> int:

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from gateway.errors import BadRequestError, InvalidClientIdentifierError
 
 __all__ = ["ClientId", "ServiceId", "split_service_path"]
 
 _PART = re.compile(r"[A-Za-z0-9'()+,\-.=?_]+")
+_WIRE_SAFE = "'()+,-.=_"  # identifier characters that need no encoding in a path
 _SERVICE_CODE = re.compile(r"[A-Za-z0-9'()+,\-.=?_/]+")
 
 
@@ -101,8 +102,16 @@ class ServiceId:
         return f"{self.provider}/{self.code}"
 
     def wire(self) -> str:
-        """The identifier as a raw path, the service code's ``/`` percent-encoded."""
-        return f"{self.provider}/{self.code.replace('/', '%2F')}"
+        """The identifier as a raw path: every part percent-encoded on its own, so that a
+        ``/`` or ``?`` inside a part cannot change where the path or the query begins."""
+        parts = (
+            self.provider.instance,
+            self.provider.member_class,
+            self.provider.member_code,
+            self.provider.subsystem or "",
+            self.code,
+        )
+        return "/".join(quote(part, safe=_WIRE_SAFE) for part in parts)
 
     def as_json(self) -> dict[str, str]:
         out = self.provider.as_json()

@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 import aiohttp
 from cryptography import x509
 
+from connectors.base import ConnectorOptions
+from connectors.registry import ConnectorRegistry
 from gateway._crypto import check_key_pair, fingerprint, load_certificate, load_private_key
 from gateway.audit.log import AuditLog
 from gateway.directory import Directory
@@ -34,7 +36,14 @@ from gateway.settings import Settings
 from gateway.signing import HopSigner
 from gateway.trust import PeerIdentifier, add_cas, peer_client_context, peer_server_context
 
-__all__ = ["AUDIT_DB", "DIRECTORY_CACHE", "Credentials", "Node", "load_credentials"]
+__all__ = [
+    "AUDIT_DB",
+    "DIRECTORY_CACHE",
+    "Credentials",
+    "Node",
+    "build_connectors",
+    "load_credentials",
+]
 
 _logger = logging.getLogger(__name__)
 
@@ -55,6 +64,7 @@ class Node:
     peer_session: aiohttp.ClientSession
     backend_session: aiohttp.ClientSession
     client_bindings: dict[str, ClientId]  # client cert SHA-256 -> subsystem
+    connectors: ConnectorRegistry
     backends: dict[tuple[str, str], str]  # (subsystem, service code) -> backend URL
 
     @property
@@ -96,14 +106,14 @@ class Node:
             connector=aiohttp.TCPConnector(ssl=client_ssl, limit=256, limit_per_host=128),
             timeout=aiohttp.ClientTimeout(total=timeouts.peer, sock_connect=timeouts.connect),
             auto_decompress=False,
-            skip_auto_headers=("User-Agent",),
+            skip_auto_headers=("User-Agent", "Accept-Encoding"),
         )
         stack.push_async_callback(peer_session.close)
         backend_session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=256),
             timeout=aiohttp.ClientTimeout(total=timeouts.backend, sock_connect=timeouts.connect),
             auto_decompress=False,
-            skip_auto_headers=("User-Agent",),
+            skip_auto_headers=("User-Agent", "Accept-Encoding"),
         )
         stack.push_async_callback(backend_session.close)
 
@@ -119,6 +129,7 @@ class Node:
             peer_session=peer_session,
             backend_session=backend_session,
             client_bindings=credentials.client_bindings,
+            connectors=build_connectors(settings),
             backends={(s.subsystem, s.code): s.backend for s in settings.services},
         )
 
@@ -183,6 +194,25 @@ def load_credentials(settings: Settings) -> Credentials:
         signer=HopSigner(sign_key, sign_cert),
         client_bindings=_client_bindings(settings),
     )
+
+
+def build_connectors(settings: Settings) -> ConnectorRegistry:
+    """The node's connectors, built once; every configured format must be one of them."""
+    translation = settings.translation
+    if translation.schema_dir is not None and not translation.schema_dir.is_dir():
+        raise ConfigError("translation.schema_dir", f"{translation.schema_dir} is not a directory")
+    registry = ConnectorRegistry.default(
+        ConnectorOptions(
+            schema_dir=translation.schema_dir, lenient_identifiers=translation.lenient_identifiers
+        )
+    )
+    known = set(registry.names())
+    formats = [(f"clients[{i}].format", c.format) for i, c in enumerate(settings.clients)]
+    formats += [(f"services[{i}].format", s.format) for i, s in enumerate(settings.services)]
+    for key, name in formats:
+        if name not in known:
+            raise ConfigError(key, f"no connector {name!r}; known: {', '.join(sorted(known))}")
+    return registry
 
 
 def _client_bindings(settings: Settings) -> dict[str, ClientId]:

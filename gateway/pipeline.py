@@ -90,7 +90,10 @@ class Exchange:
     upstream: Reply | None = None  # what the peer or backend answered, before checks
     response: Reply | None = None  # what the caller gets; set once it may be answered
     error: GatewayError | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # translation notes, into the audit record
+    translated: bool = False  # a connector turned the request into or out of canonical form
+    backend_body: bytes | None = None  # the request as the backend gets it, when translated
+    backend_headers: list[tuple[str, str]] | None = None
 
     def new_id(self) -> str:
         self.id = str(uuid.uuid4())

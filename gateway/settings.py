@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import types
 import typing
@@ -36,6 +37,7 @@ __all__ = [
     "SecuritySettings",
     "ServiceSettings",
     "Settings",
+    "TranslationSettings",
 ]
 
 DEFAULT_REFRESH_INTERVAL = 60.0
@@ -84,6 +86,9 @@ class SecuritySettings:
     allow_plain_loopback: bool = False  # plain HTTP clients from 127.0.0.1 (dev)
     trusted_proxies: tuple[str, ...] = ()  # TLS terminators (cert SHA-256 hex)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "trusted_proxies", _fingerprints(self.trusted_proxies))
+
 
 @dataclass(frozen=True)
 class TimeoutSettings:
@@ -98,11 +103,20 @@ class XRoadSettings:
 
 
 @dataclass(frozen=True)
+class TranslationSettings:
+    # The operator's official schema sets (XRepository, partners); unset: xgw's own schemas.
+    schema_dir: Path | None = None
+    # Accept partners' published test identifiers that fail their own checksums.
+    lenient_identifiers: bool = False
+
+
+@dataclass(frozen=True)
 class ClientSettings:
-    """A local client system and the subsystem its certificate is bound to."""
+    """A local client system, the subsystem its certificate is bound to, the format it speaks."""
 
     subsystem: str
     certificate: Path | None = None
+    format: str = "opaque"  # a connector name: the client's requests are decoded from it
 
 
 @dataclass(frozen=True)
@@ -113,6 +127,7 @@ class ServiceSettings:
     code: str
     backend: str
     openapi: Path | None = None
+    format: str = "opaque"  # a connector name: canonical requests are encoded to it
 
 
 @dataclass(frozen=True)
@@ -126,6 +141,7 @@ class Settings:
     security: SecuritySettings = field(default_factory=SecuritySettings)
     timeouts: TimeoutSettings = field(default_factory=TimeoutSettings)
     xroad: XRoadSettings = field(default_factory=XRoadSettings)
+    translation: TranslationSettings = field(default_factory=TranslationSettings)
     clients: tuple[ClientSettings, ...] = ()
     services: tuple[ServiceSettings, ...] = ()
 
@@ -317,6 +333,14 @@ def _address(raw: Any) -> Address:
     return host, int(port_text)
 
 
+_SHA256_HEX = re.compile("[0-9a-f]{64}")
+
+
+def _fingerprints(values: tuple[str, ...]) -> tuple[str, ...]:
+    """``AB:CD:...`` as openssl prints it, or plain hex: both become lower-case hex."""
+    return tuple(value.replace(":", "").strip().lower() for value in values)
+
+
 def _str_tuple(raw: Any, from_env: bool) -> tuple[str, ...]:
     if from_env and isinstance(raw, str):
         return tuple(item.strip() for item in raw.split(",") if item.strip())
@@ -352,6 +376,19 @@ def _check_consistency(settings: Settings) -> None:
             raise ConfigError(
                 f"services[{index}].backend",
                 f"must be an http:// or https:// URL, not {service.backend!r}",
+            )
+    for key, value in (
+        ("directory.refresh_interval", settings.directory.refresh_interval),
+        ("security.replay_window", settings.security.replay_window),
+        ("security.max_body_bytes", settings.security.max_body_bytes),
+    ):
+        if value <= 0:
+            raise ConfigError(key, f"must be greater than 0, not {value}")
+    for index, fp in enumerate(settings.security.trusted_proxies):
+        if not _SHA256_HEX.fullmatch(fp):
+            raise ConfigError(
+                f"security.trusted_proxies[{index}]",
+                f"must be a certificate's SHA-256 in hex, not {fp!r}",
             )
     if settings.xroad.error_spelling not in ("CamelCase", "snake_case"):
         raise ConfigError("xroad.error_spelling", "must be 'CamelCase' or 'snake_case'")

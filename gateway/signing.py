@@ -55,28 +55,42 @@ def body_digest(body: bytes) -> str:
     return "sha-256:" + b64url(hashlib.sha256(body).digest())
 
 
-def _xroad_lines(headers: Iterable[tuple[str, str]]) -> list[str]:
-    lines = [
-        f"{name.lower()}:{value.strip()}"
-        for name, value in headers
-        if name.lower().startswith("x-road-")
-    ]
+EMPTY_DIGEST = body_digest(b"")
+
+
+def _signed_lines(headers: Iterable[tuple[str, str]], digest: str) -> list[str]:
+    """Every X-Road header, sorted, then the body's content type and digest.
+
+    The content type says how the body is to be read (a translated exchange is told
+    by it), so it is signed; an empty body has none that matters.
+    """
+    lines, content_type = [], ""
+    for name, value in headers:
+        lower = name.lower()
+        if lower.startswith("x-road-"):
+            lines.append(f"{lower}:{value.strip()}")
+        elif lower == "content-type":
+            content_type = value.strip()
     lines.sort()
+    lines.append(f"content-type:{content_type if digest != EMPTY_DIGEST else ''}")
+    lines.append(digest)
     return lines
 
 
 def request_signing_input(
     method: str, raw_path: str, headers: Iterable[tuple[str, str]], digest: str
 ) -> bytes:
-    """What a request signature covers: method, raw path + query, X-Road headers, body digest."""
-    lines = [f"{_PROTOCOL_LINE} request", method.upper(), raw_path, *_xroad_lines(headers), digest]
-    return "\n".join(lines).encode("utf-8")
+    """What a request signature covers: method, raw path + query, X-Road headers, content
+    type and body digest."""
+    lines = [f"{_PROTOCOL_LINE} request", method.upper(), raw_path, *_signed_lines(headers, digest)]
+    return "\n".join(lines).encode("utf-8", "surrogateescape")
 
 
 def response_signing_input(status: int, headers: Iterable[tuple[str, str]], digest: str) -> bytes:
-    """A response signs its status, X-Road headers (with the request hash) and body digest."""
-    lines = [f"{_PROTOCOL_LINE} response", str(status), *_xroad_lines(headers), digest]
-    return "\n".join(lines).encode("utf-8")
+    """A response signs its status, X-Road headers (with the request hash), content type and
+    body digest."""
+    lines = [f"{_PROTOCOL_LINE} response", str(status), *_signed_lines(headers, digest)]
+    return "\n".join(lines).encode("utf-8", "surrogateescape")
 
 
 class HopSigner:

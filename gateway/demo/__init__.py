@@ -99,7 +99,7 @@ SCENARIOS = (
         body={"nimi": "Musterfirma"},
         tamper=True,
         expect_status=500,
-        expect_error="Server.ServerProxy.InvalidSignatureValue",
+        expect_error="Server.ClientProxy.InconsistentResponse",
     ),
 )
 

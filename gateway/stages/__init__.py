@@ -5,9 +5,11 @@ Usage::
     reply = await client_side_pipeline(node).run(exchange)
 
 Client side (the caller's own gateway): parse -> authenticate -> authorize ->
-route, sign and send -> verify the answer -> audit.
+decode to canonical -> route, sign and send -> verify the answer -> encode to the
+client's format -> audit.
 Provider side: identify the peer -> parse -> verify signature, freshness and
-nonce -> authorize -> metaservice or backend -> sign the answer -> audit.
+nonce -> authorize -> metaservice, or encode to the backend's format and call the
+backend -> decode its answer -> sign the answer -> audit.
 """
 
 from __future__ import annotations
@@ -23,6 +25,13 @@ from gateway.stages.provider_side import (
     IdentifyPeer,
     SignResponse,
     VerifyRequest,
+    sign_reply,
+)
+from gateway.stages.translate import (
+    DecodeBackendResponse,
+    DecodeClientRequest,
+    EncodeBackendRequest,
+    EncodeClientResponse,
 )
 
 __all__ = ["client_side_pipeline", "provider_side_pipeline"]
@@ -34,10 +43,11 @@ def client_side_pipeline(node: Node) -> Pipeline:
             ParseRequest(node),
             AuthenticateClient(node),
             Authorize(node, origin=CLIENT_PROXY),
+            DecodeClientRequest(node),
             SendSigned(node),
             VerifyResponse(node),
         ),
-        finish=(AuditExchange(node),),
+        finish=(EncodeClientResponse(node), AuditExchange(node)),
         render=xroad_error_renderer(node),
     )
 
@@ -49,8 +59,8 @@ def provider_side_pipeline(node: Node) -> Pipeline:
         # What fails on the provider's gateway is the server proxy's, unless the caller erred.
         if error.origin == CLIENT_PROXY:
             error.with_origin(SERVER_PROXY)
-        reply: Reply = render(ex, error)
-        return reply
+        # Signed here, so that a refusal met in a finish stage (audit) goes out signed too.
+        return sign_reply(node, ex, render(ex, error))
 
     return Pipeline(
         stages=(
@@ -59,8 +69,9 @@ def provider_side_pipeline(node: Node) -> Pipeline:
             VerifyRequest(node),
             Authorize(node, origin=SERVER_PROXY),
             AnswerMetaservice(node),
+            EncodeBackendRequest(node),
             CallBackend(node),
         ),
-        finish=(SignResponse(node), AuditExchange(node)),
+        finish=(DecodeBackendResponse(node), SignResponse(node), AuditExchange(node)),
         render=render_here,
     )

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 import aiohttp
 from yarl import URL
 
-from gateway._crypto import now_utc
+from gateway._crypto import fingerprint, now_utc
 from gateway.directory import Directory, Member
 from gateway.errors import (
     CLIENT_PROXY,
@@ -32,7 +32,6 @@ from gateway.errors import (
     UnknownServiceError,
     parse_error_type,
 )
-from gateway.identifiers import ClientId
 from gateway.node import Node
 from gateway.pipeline import Exchange, Reply
 from gateway.signing import (
@@ -48,6 +47,7 @@ from gateway.stages.common import (
     passed_on_headers,
     read_limited,
     submit_request_record,
+    with_explicit_content_type,
     xroad_error_renderer,
 )
 from gateway.trust import peer_certificate, pinned_peer_context
@@ -110,7 +110,7 @@ class SendSigned:
 
     def __init__(self, node: Node) -> None:
         self.node = node
-        self._contexts: dict[tuple[int, ClientId], ssl.SSLContext] = {}
+        self._contexts: dict[frozenset[str], ssl.SSLContext] = {}
 
     async def __call__(self, ex: Exchange) -> None:
         assert ex.service is not None and ex.directory is not None
@@ -120,11 +120,15 @@ class SendSigned:
         ex.peer = provider
         context = self._pinned(ex.directory, provider)
         raw_path = f"/r1/{ex.service.wire()}{ex.backend_path}"
-        payload = request_signing_input(ex.method, raw_path, ex.xroad_headers, ex.request_digest)
+        headers = [
+            *with_explicit_content_type(passed_on_headers(ex.headers), ex.body),
+            *ex.xroad_headers,
+        ]
+        payload = request_signing_input(ex.method, raw_path, headers, ex.request_digest)
         ex.request_nonce = new_nonce()
         token = self.node.signer.sign(payload, nonce=ex.request_nonce)
         ex.request_signature = token
-        headers = [*passed_on_headers(ex.headers), *ex.xroad_headers, (SIGNATURE_HEADER, token)]
+        headers.append((SIGNATURE_HEADER, token))
         ex.request_hash = request_hash(ex.method, raw_path, hash_headers(headers), ex.body)
         submit_request_record(self.node, ex)
         ex.upstream = await self._send(ex, provider, raw_path, headers, context)
@@ -143,15 +147,13 @@ class SendSigned:
             raise CertValidationError(
                 f"{provider.id} has no valid TLS certificate in the directory", origin=CLIENT_PROXY
             )
-        key = (directory.sequence, provider.id)
+        key = frozenset(fingerprint(cert) for cert in valid)
         context = self._contexts.get(key)
-        if context is None or len(valid) != len(provider.tls_certificates):
-            if len(self._contexts) > 1024:  # old directory sequences
+        if context is None:
+            if len(self._contexts) > 1024:  # certificates of past directories
                 self._contexts.clear()
             tls = self.node.settings.tls
-            context = pinned_peer_context(tls.certificate, tls.key, valid)
-            if len(valid) == len(provider.tls_certificates):
-                self._contexts[key] = context
+            context = self._contexts[key] = pinned_peer_context(tls.certificate, tls.key, valid)
         return context
 
     async def _send(
@@ -235,19 +237,14 @@ class VerifyResponse:
     def _check_binding(self, ex: Exchange, reply: Reply, provider: Member) -> None:
         if last_header(reply.headers, "X-Road-Request-Hash") == ex.request_hash:
             return
+        # Even an authentic refusal is not passed on: an old one could stand in for the
+        # real answer of a request the provider did execute. Its verdict goes in the message.
         refusal = last_header(reply.headers, "X-Road-Error")
-        if refusal is None:
-            raise InconsistentResponseError(
-                "the answer is bound to another request (X-Road-Request-Hash differs)",
-                origin=CLIENT_PROXY,
-            )
-        # An authentic refusal of a request altered on the way: the provider's verdict is
-        # the most precise answer, and a refusal carries no data.
-        _logger.warning(
-            "exchange %s: request altered in transit; %s refused it with %s",
-            ex.id,
-            provider.id,
-            refusal,
+        verdict = f"; {provider.id} answered {refusal}" if refusal else ""
+        raise InconsistentResponseError(
+            "the answer is bound to another request (X-Road-Request-Hash differs): the request "
+            f"or the answer was altered on the way{verdict}",
+            origin=CLIENT_PROXY,
         )
 
     def _in_our_spelling(self, ex: Exchange, reply: Reply) -> Reply:

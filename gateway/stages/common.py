@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterable
-from urllib.parse import unquote
 
 import aiohttp
 
@@ -47,13 +46,32 @@ __all__ = [
     "passed_on_headers",
     "read_limited",
     "submit_request_record",
+    "with_explicit_content_type",
     "xroad_error_renderer",
 ]
 
 # Never passed on: ours, a proxy's statement about the TLS peer, and Content-Encoding
 # (aiohttp has already decoded the body we hold).
 PRIVATE_HEADERS = frozenset({SIGNATURE_HEADER.lower(), FORWARDED_CERT_HEADER.lower()})
-_NOT_PASSED_ON = PRIVATE_HEADERS | {"content-encoding"}
+_NOT_PASSED_ON = PRIVATE_HEADERS | {
+    "content-encoding",
+    # The local client's own credentials stay home; they mean nothing across the border.
+    "authorization",
+    "cookie",
+    # Unsigned headers a backend may act on: another method, another path, another origin.
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+    "x-original-url",
+    "x-rewrite-url",
+    "forwarded",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-forwarded-port",
+    "x-forwarded-prefix",
+    "x-real-ip",
+}
 
 # The X-Road headers a client's request carries to the provider (PR-REST 4.3).
 CARRIED_HEADERS = (
@@ -82,6 +100,8 @@ class ParseRequest:
             raise BadRequestError(
                 f"unsupported protocol version in {ex.raw_path[:64]!r}; expected /r1/"
             )
+        if "#" in ex.raw_path:  # a fragment is never sent; what is signed must be what is sent
+            raise BadRequestError("a request target must not contain '#'")
         path, sep, query = ex.raw_path[len(_R1) :].partition("?")
         ex.service, rest = split_service_path(path)
         ex.backend_path = rest + sep + query
@@ -94,12 +114,27 @@ class ParseRequest:
 
 
 def passed_on_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    """A request's headers as the next hop gets them, before our X-Road headers are added."""
+    """A request's headers as the next hop gets them, before our X-Road headers are added.
+
+    Names with ``_`` are dropped too: CGI-style servers read ``X_Road_Client`` as
+    ``X-Road-Client`` (nginx drops them by default for the same reason).
+    """
     return [
         (name, value)
         for name, value in forwardable_headers(headers)
-        if not name.lower().startswith("x-road-") and name.lower() not in _NOT_PASSED_ON
+        if not name.lower().startswith("x-road-")
+        and name.lower() not in _NOT_PASSED_ON
+        and "_" not in name
     ]
+
+
+def with_explicit_content_type(
+    headers: list[tuple[str, str]], body: bytes
+) -> list[tuple[str, str]]:
+    """The content type is signed: name it, rather than let the HTTP library pick one."""
+    if body and last_header(headers, "Content-Type") is None:
+        headers.append(("Content-Type", "application/octet-stream"))
+    return headers
 
 
 async def read_limited(response: aiohttp.ClientResponse, limit: int, what: str) -> bytes:
@@ -136,7 +171,8 @@ class Authorize:
         directory = ex.directory or self.node.directory.current()
         ex.directory = directory
         assert ex.client is not None and ex.service is not None
-        path = unquote(ex.backend_path.partition("?")[0]) or "/"
+        # The raw path, exactly as signed and as the backend will get it (gateway.access).
+        path = ex.backend_path.partition("?")[0] or "/"
         if is_metaservice(ex):
             # PR-MREST: every member's client may ask; answers are filtered per client.
             if directory.member(ex.service.provider) is None:
@@ -184,6 +220,7 @@ class AuditExchange:
             status=reply.status,
             error_type=ex.error_type,
             duration_ms=round(ex.duration_ms, 3),
+            notes="\n".join(ex.notes) or None,
         )
         # Commits are in order, so waiting for both costs no more than waiting for the last.
         await asyncio.gather(request_record, self.node.audit.append(record))
@@ -207,6 +244,7 @@ def submit_request_record(node: Node, ex: Exchange) -> asyncio.Future[int]:
             signature=ex.request_signature,
             nonce=ex.request_nonce,
             peer=str(ex.peer.id) if ex.peer else None,
+            notes="\n".join(ex.notes) or None,
         )
     )
     return ex.request_record

@@ -21,6 +21,7 @@ from yarl import URL
 from gateway._crypto import now_utc
 from gateway.errors import (
     SERVER_PROXY,
+    CertValidationError,
     InvalidClientIdentifierError,
     InvalidSignatureError,
     NetworkError,
@@ -41,6 +42,7 @@ from gateway.stages.common import (
     passed_on_headers,
     read_limited,
     submit_request_record,
+    with_explicit_content_type,
 )
 from gateway.trust import FORWARDED_CERT_HEADER, peer_certificate
 from gateway.xroad_rest import (
@@ -50,7 +52,14 @@ from gateway.xroad_rest import (
     rest_service_list_json,
 )
 
-__all__ = ["AnswerMetaservice", "CallBackend", "IdentifyPeer", "SignResponse", "VerifyRequest"]
+__all__ = [
+    "AnswerMetaservice",
+    "CallBackend",
+    "IdentifyPeer",
+    "SignResponse",
+    "VerifyRequest",
+    "sign_reply",
+]
 
 
 class IdentifyPeer:
@@ -67,8 +76,12 @@ class IdentifyPeer:
 
 
 def _headers(ex: Exchange) -> dict[str, str]:
-    value = last_header(ex.headers, FORWARDED_CERT_HEADER)
-    return {FORWARDED_CERT_HEADER: value} if value is not None else {}
+    values = [v for n, v in ex.headers if n.lower() == FORWARDED_CERT_HEADER.lower()]
+    if len(values) > 1:  # which one would the proxy have meant? Neither.
+        raise CertValidationError(
+            f"more than one {FORWARDED_CERT_HEADER} header", origin=SERVER_PROXY
+        )
+    return {FORWARDED_CERT_HEADER: values[0]} if values else {}
 
 
 class VerifyRequest:
@@ -179,13 +192,15 @@ class CallBackend:
             raise UnknownServiceError(
                 f"{ex.service} is not provided by this gateway", origin=SERVER_PROXY
             )
-        submit_request_record(self.node, ex)
-        headers = [*passed_on_headers(ex.headers), *ex.xroad_headers]
+        # Durable before the backend acts: a request it executed is never missing from the log.
+        await submit_request_record(self.node, ex)
+        headers = [*passed_on_headers(ex.backend_headers or ex.headers), *ex.xroad_headers]
+        body = ex.backend_body if ex.backend_body is not None else ex.body
         url = URL(backend.rstrip("/") + ex.backend_path, encoded=True)
         limit = self.node.settings.security.max_response_bytes
         try:
             async with self.node.backend_session.request(
-                ex.method, url, headers=headers, data=ex.body or None, allow_redirects=False
+                ex.method, url, headers=headers, data=body or None, allow_redirects=False
             ) as response:
                 body = await read_limited(response, limit, f"the answer of {ex.service}'s backend")
                 ex.response = Reply(
@@ -205,24 +220,29 @@ class SignResponse:
         self.node = node
 
     async def __call__(self, ex: Exchange) -> None:
-        reply = ex.response
-        assert reply is not None
-        reply.headers = [
-            (n, v)
-            for n, v in reply.headers
-            if not n.lower().startswith("x-road-") or n.lower() == "x-road-error"
-        ]
-        if ex.client is not None:
-            reply.headers.append(("X-Road-Client", str(ex.client)))
-        if ex.service is not None:
-            reply.headers.append(("X-Road-Service", str(ex.service)))
-        reply.headers += [("X-Road-Id", ex.id or ""), ("X-Road-Request-Id", str(uuid.uuid4()))]
-        # Refusals too are bound to the request as it arrived, so the caller can trust them.
-        if ex.request_hash is None:
-            ex.request_hash = request_hash(
-                ex.method, ex.raw_path, hash_headers(ex.headers), ex.body
-            )
-        reply.headers.append(("X-Road-Request-Hash", ex.request_hash))
-        payload = response_signing_input(reply.status, reply.headers, reply.body_digest())
-        reply.signature = self.node.signer.sign(payload)
-        reply.headers.append((SIGNATURE_HEADER, reply.signature))
+        assert ex.response is not None
+        if ex.response.signature is None:  # refusals were signed when they were rendered
+            sign_reply(self.node, ex, ex.response)
+
+
+def sign_reply(node: Node, ex: Exchange, reply: Reply) -> Reply:
+    """Add the X-Road response headers and sign status, X-Road headers and body digest."""
+    reply.headers = [
+        (n, v)
+        for n, v in reply.headers
+        if not n.lower().startswith("x-road-") or n.lower() == "x-road-error"
+    ]
+    if ex.client is not None:
+        reply.headers.append(("X-Road-Client", str(ex.client)))
+    if ex.service is not None:
+        reply.headers.append(("X-Road-Service", str(ex.service)))
+    reply.headers += [("X-Road-Id", ex.id or ""), ("X-Road-Request-Id", str(uuid.uuid4()))]
+    # Refusals too are bound to the request as it arrived, so the caller can trust them.
+    if ex.request_hash is None:
+        ex.request_hash = request_hash(ex.method, ex.raw_path, hash_headers(ex.headers), ex.body)
+    reply.headers.append(("X-Road-Request-Hash", ex.request_hash))
+    with_explicit_content_type(reply.headers, reply.body)
+    payload = response_signing_input(reply.status, reply.headers, reply.body_digest())
+    reply.signature = node.signer.sign(payload)
+    reply.headers.append((SIGNATURE_HEADER, reply.signature))
+    return reply

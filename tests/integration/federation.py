@@ -470,6 +470,8 @@ def signed_hop(
     """
     headers = [("X-Road-Client", client), ("X-Road-Id", xroad_id or str(uuid.uuid4()))]
     headers += extra_headers
+    if body and not any(name.lower() == "content-type" for name, _ in headers):
+        headers.append(("Content-Type", "application/octet-stream"))  # signed, so explicit
     if signing is not None:
         payload = request_signing_input(
             signed_method or method,

@@ -18,7 +18,8 @@ async def test_demo_runs_every_scenario_as_expected(tmp_path, capsys):
     assert "all exchanges went as expected" in out
     assert out.count(" ok ") + out.count("\nok ") >= len(SCENARIOS)
     assert "UNEXPECTED" not in out
-    assert "Server.ServerProxy.InvalidSignatureValue" in out  # the tampering relay is caught
+    assert "Server.ClientProxy.InconsistentResponse" in out  # the tampering relay is caught
+    assert "answered Server.ServerProxy.InvalidSignatureValue" in out  # by EE's signature check
     assert "Server.ClientProxy.AccessDenied" in out
     for member in ("de", "ee", "nl"):
         result = await verify_sqlite(tmp_path / member / "data" / "audit.sqlite")

@@ -9,6 +9,10 @@ import pytest
 from gateway.errors import ConfigError
 from gateway.settings import Settings
 
+PROXY_A = "ab" * 32
+PROXY_B = ":".join(["CD"] * 32)  # as openssl x509 -fingerprint prints it
+PROXIES = 'trusted_proxies = ["PROXY_A", "PROXY_B"]'
+
 GOOD = """
 [member]
 id = "DE/GOV/05974028"
@@ -34,7 +38,7 @@ dir = "data"
 
 [security]
 client_ca = "certs/ca.pem"
-trusted_proxies = ["ab", "cd"]
+trusted_proxies = ["PROXY_A", "PROXY_B"]
 
 [[clients]]
 subsystem = "DE/GOV/05974028/gewerbeamt"
@@ -44,7 +48,7 @@ certificate = "certs/client.pem"
 subsystem = "meldeamt"
 code = "personen"
 backend = "http://127.0.0.1:9001/"
-"""
+""".replace("PROXY_A", PROXY_A).replace("PROXY_B", PROXY_B)
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -58,7 +62,10 @@ def test_good_config_is_read_with_paths_relative_to_the_file(tmp_path):
     assert settings.listen.peer == ("127.0.0.1", 8443)
     assert settings.tls.certificate == tmp_path / "certs/tls.pem"
     assert settings.data_dir == tmp_path / "data"
-    assert settings.security.trusted_proxies == ("ab", "cd")
+    assert settings.security.trusted_proxies == (
+        "abababababababababababababababababababababababababababababababab",
+        "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd",
+    )  # openssl's colon form too
     assert settings.security.replay_window == 300.0
     assert settings.services[0].backend == "http://127.0.0.1:9001/"
     assert str(settings.member_id) == "DE/GOV/05974028"
@@ -69,13 +76,16 @@ def test_environment_overrides_scalars(tmp_path):
         "XGW_LISTEN_PEER": "127.0.0.1:9443",
         "XGW_DATA_DIR": "/var/lib/xgw",
         "XGW_SECURITY_REPLAY_WINDOW": "60",
-        "XGW_SECURITY_TRUSTED_PROXIES": "x, y",
+        "XGW_SECURITY_TRUSTED_PROXIES": f"{'01' * 32}, {'02' * 32}",
     }
     settings = Settings.from_toml(write(tmp_path, GOOD), env=env)
     assert settings.listen.peer == ("127.0.0.1", 9443)
     assert settings.data_dir == Path("/var/lib/xgw")
     assert settings.security.replay_window == 60.0
-    assert settings.security.trusted_proxies == ("x", "y")
+    assert settings.security.trusted_proxies == (
+        "0101010101010101010101010101010101010101010101010101010101010101",
+        "0202020202020202020202020202020202020202020202020202020202020202",
+    )
 
 
 @pytest.mark.parametrize(
@@ -86,8 +96,10 @@ def test_environment_overrides_scalars(tmp_path):
         (('id = "DE/GOV/05974028"', 'id = "DE/GOV"'), "member.id"),
         (('id = "DE/GOV/05974028"', 'id = "DE/GOV/05974028/sub"'), "member.id"),
         (('[data]\ndir = "data"', '[data]\ndir = "data"\ncolour = "blue"'), "data.colour"),
-        (('trusted_proxies = ["ab", "cd"]', 'trusted_proxies = "ab"'), "security.trusted_proxies"),
-        (('trusted_proxies = ["ab", "cd"]', "replay_window = -1"), "security.replay_window"),
+        ((PROXIES, 'trusted_proxies = "ab"'), "security.trusted_proxies"),
+        ((PROXIES, "replay_window = -1"), "security.replay_window"),
+        ((PROXIES, "replay_window = 0"), "security.replay_window"),
+        ((PROXIES, 'trusted_proxies = ["ab"]'), "security.trusted_proxies[0]"),
         (('backend = "http://127.0.0.1:9001/"', 'backend = "ftp://x"'), "services[0].backend"),
         (
             ('subsystem = "DE/GOV/05974028/gewerbeamt"', 'subsystem = "EE/GOV/1/x"'),
@@ -99,6 +111,7 @@ def test_environment_overrides_scalars(tmp_path):
 )
 def test_bad_values_name_the_key(tmp_path, change, key):
     old, new = change
+    old = old.replace("PROXY_A", PROXY_A).replace("PROXY_B", PROXY_B)
     assert old in GOOD
     with pytest.raises(ConfigError) as info:
         Settings.from_toml(write(tmp_path, GOOD.replace(old, new)), env={})
