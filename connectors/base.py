@@ -15,7 +15,9 @@ reports every field it could not carry across in ``Envelope.notes``; the notes
 travel with the exchange into the audit record. ``decode`` turns any message of
 its format (a query, an answer, a notification) into the canonical document of
 the matching ``kind``; ``encode`` turns a canonical document of a kind it
-handles into the native message.
+handles into the native message. The canonical model (schemas, types, the
+rules for dates, names, identifiers and countries) is docs/canonical-model.md;
+``connectors.canonical.validate(kind, document)`` checks a document against it.
 """
 
 from __future__ import annotations
@@ -45,7 +47,9 @@ class Envelope:
     document: dict[str, Any] | None = None  # the canonical document, when there is one
     raw: bytes | None = None  # opaque payloads travel as they are
     notes: tuple[str, ...] = field(default=())
-    kind: str | None = None  # the canonical type: "Person", "PersonQuery", ...
+    # The canonical type of ``document``, one of connectors.canonical.KINDS ("Person",
+    # "PersonQuery", "TradeNotification", ...); validate(kind, document) checks it.
+    kind: str | None = None
 
 
 class Connector(Protocol):

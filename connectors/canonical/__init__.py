@@ -48,7 +48,7 @@ from connectors.canonical.types import (
     RoleAddress,
     TradeNotification,
 )
-from connectors.canonical.validate import KINDS, SCHEMA_FILES, schema, validate
+from connectors.canonical.validate import KINDS, SCHEMA_FILES, compile_all, schema, validate
 
 __all__ = [
     "KINDS",
@@ -82,6 +82,7 @@ __all__ = [
     "Representative",
     "RoleAddress",
     "TradeNotification",
+    "compile_all",
     "schema",
     "validate",
 ]

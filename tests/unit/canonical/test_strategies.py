@@ -120,7 +120,11 @@ def test_names_carry_diacritics_prefixes_and_upper_case():
 
 def test_partial_dates_of_every_precision_occur():
     for length in (4, 7, 10):
-        assert len(find(s.partial_dates(), lambda d, n=length: len(d) == n)) == length
+
+        def has_length(date: str, n: int = length) -> bool:
+            return len(date) == n
+
+        assert len(find(s.partial_dates(), has_length)) == length
 
 
 def test_strategies_can_be_narrowed_to_one_partner():

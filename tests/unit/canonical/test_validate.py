@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import time
 from typing import Any
 
+import orjson
 import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from connectors.canonical import KINDS, SCHEMA_FILES, schema, validate
+from connectors.canonical import KINDS, SCHEMA_FILES, compile_all, schema, validate
 from connectors.canonical.validate import COMMON_FILE, first_violation, json_path
 from gateway import shipped
 from gateway.errors import ConnectorError
@@ -27,9 +29,9 @@ def _fails(kind: str, doc: object) -> str:
 
 def _with(kind: str, path: str, value: Any) -> dict[str, Any]:
     """A copy of VALID[kind] with ``value`` set at a dotted path (list indexes as numbers)."""
-    doc = copy.deepcopy(VALID[kind])
+    doc: dict[str, Any] = copy.deepcopy(VALID[kind])
     *parents, last = path.split(".")
-    node = doc
+    node: Any = doc
     for part in parents:
         node = node[int(part)] if part.isdigit() else node[part]
     if value is _DELETE:
@@ -168,8 +170,8 @@ def test_a_parent_comes_before_its_children_and_basic_rules_first():
     assert (
         _fails("Person", doc) == "Person: $.relatedPersons[0]: missing required property 'person'"
     )
-    doc = {"name": {"surname": "x", "givenNames": []}}
-    assert _fails("Person", doc) == "Person: $.name: unknown property 'surname'"
+    other: dict[str, Any] = {"name": {"surname": "x", "givenNames": []}}
+    assert _fails("Person", other) == "Person: $.name: unknown property 'surname'"
 
 
 def test_first_violation_is_the_same_as_with_the_pure_python_validator():
@@ -203,6 +205,43 @@ def test_unknown_kind_and_non_json_values():
     assert _fails("Person", None) == "Person: $: is not of type object"
 
 
+def test_compile_all_prepares_every_kind():
+    compile_all()
+    for kind in KINDS:
+        validate(kind, VALID[kind])
+
+
 def test_schema_returns_the_shipped_schema():
     assert schema("Person")["$id"] == "urn:xgw:canonical:person:1"
     assert _fails("Nope", {}).startswith("unknown canonical kind")
+
+
+def _person_of_about_2_kib() -> dict[str, Any]:
+    person: dict[str, Any] = copy.deepcopy(VALID["Person"])
+    person["postalAddress"] = copy.deepcopy(VALID["Address"])
+    person["maritalStatus"] = {"code": "10", "listURI": "urn:xgw:codelist:be-burgerlijke-staat"}
+    father = copy.deepcopy(VALID["TradeNotification"]["persons"][0]["person"])
+    person["relatedPersons"].append({"role": "father", "person": father})
+    person["contactPoints"].append({"channel": "email", "value": "mari.maasikas@example.ee"})
+    person["identifiers"].append(
+        {"notation": "850315-123-45", "scheme": "xx.example", "issuer": "XX"}
+    )
+    person["deathPlace"] = {"name": "Tartu", "names": [{"lang": "et", "text": "Tartu"}]}
+    person["event"]["informant"] = {
+        "organisationName": "Städtisches Klinikum Görlitz gGmbH, Kreißsaal",
+        "contactPoints": [{"channel": "telephone", "value": "03581 37-0"}],
+    }
+    return person
+
+
+def test_validation_is_compiled_and_fast():
+    """Issue 3 item 10: a 2 KiB Person validates in microseconds, not a millisecond."""
+    person = _person_of_about_2_kib()
+    assert 1950 <= len(orjson.dumps(person)) <= 2300
+    validate("Person", person)
+    runs = 2000
+    started = time.perf_counter()
+    for _ in range(runs):
+        validate("Person", person)
+    mean = (time.perf_counter() - started) / runs
+    assert mean < 100e-6, f"{mean * 1e6:.0f} us per 2 KiB Person: is the compiled validator in use?"
