@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Connector", "ConnectorOptions", "Envelope"]
+__all__ = ["Connector", "ConnectorOptions", "EncodesWithNotes", "Envelope"]
 
 
 @dataclass(frozen=True)
@@ -59,3 +59,10 @@ class Connector(Protocol):
     async def decode(self, body: bytes, media_type: str) -> Envelope: ...
 
     async def encode(self, envelope: Envelope) -> tuple[bytes, str]: ...
+
+
+@runtime_checkable
+class EncodesWithNotes(Protocol):
+    """A connector whose encoding can lose fields says which: the notes reach the audit log."""
+
+    def encode_with_notes(self, envelope: Envelope) -> tuple[bytes, str, list[str]]: ...

@@ -30,7 +30,13 @@ ConnectorFactory = Callable[[ConnectorOptions], Connector]
 
 # name -> "module:attribute" of the factory; imported when a registry is built.
 BUILT_IN: dict[str, str] = {
+    "ee.ariregister": "connectors.ee.ariregister:AriregisterConnector",
+    "ee.rahvastikuregister": "connectors.ee.rahvastikuregister:RahvastikuregisterConnector",
+    "nl.brp": "connectors.nl.brp:BrpConnector",
+    "nl.kvk": "connectors.nl.kvk:KvkConnector",
     "opaque": "connectors.opaque:OpaqueConnector",
+    "xoev.xgewerbeanzeige": "connectors.xoev.xgewerbeanzeige:XGewerbeanzeigeConnector",
+    "xoev.xmeld": "connectors.xoev.xmeld:XMeldConnector",
 }
 
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-from connectors.base import ConnectorOptions, Envelope
+from connectors.base import ConnectorOptions, EncodesWithNotes, Envelope
 from connectors.canonical.validate import validate as validate_canonical
 from connectors.registry import ConnectorRegistry
 from gateway.errors import ConfigError, GatewayError
@@ -44,7 +45,12 @@ async def translate(
         validate_canonical(envelope.kind, envelope.document)
     if target == CANONICAL:
         return to_wire(envelope), CANONICAL_MEDIA_TYPE, envelope
-    output, output_type = await registry.get(target).encode(envelope)
+    connector = registry.get(target)
+    if isinstance(connector, EncodesWithNotes):
+        output, output_type, lost = connector.encode_with_notes(envelope)
+        envelope = replace(envelope, notes=(*envelope.notes, *lost))
+    else:
+        output, output_type = await connector.encode(envelope)
     return output, output_type, envelope
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "Period",
     "Permit",
     "Person",
+    "PersonList",
     "PersonName",
     "PersonQuery",
     "Place",
@@ -309,6 +310,12 @@ class TradeNotification(TypedDict, total=False):
 
 
 # --- person-query.v1.json, legal-entity-query.v1.json -----------------------------------------
+
+
+class PersonList(TypedDict):
+    """The answer to a search when it is not exactly one person (``person-list.v1.json``)."""
+
+    persons: list[Person]
 
 
 class PersonQuery(TypedDict, total=False):

@@ -50,6 +50,7 @@ SCHEMA_FILES: dict[str, str] = {
     "LegalEntity": "canonical/legal-entity.v1.json",
     "LegalEntityQuery": "canonical/legal-entity-query.v1.json",
     "Person": "canonical/person.v1.json",
+    "PersonList": "canonical/person-list.v1.json",
     "PersonQuery": "canonical/person-query.v1.json",
     "TradeNotification": "canonical/trade-notification.v1.json",
 }

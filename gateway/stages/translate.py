@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import orjson
 
-from connectors.base import Envelope
+from connectors.base import EncodesWithNotes, Envelope
 from connectors.canonical.validate import validate as validate_canonical
 from gateway.errors import CLIENT, CLIENT_PROXY, SERVER_PROXY, ConnectorError, GatewayError
 from gateway.node import Node
@@ -74,6 +74,15 @@ def _with_content_type(headers: list[tuple[str, str]], media_type: str) -> list[
     return [*kept, ("Content-Type", media_type)]
 
 
+async def _encode(node: Node, name: str, envelope: Envelope) -> tuple[bytes, str, list[str]]:
+    """Native bytes, their media type, and what the encoding could not carry."""
+    connector = node.connectors.get(name)
+    if isinstance(connector, EncodesWithNotes):
+        return connector.encode_with_notes(envelope)
+    body, media_type = await connector.encode(envelope)
+    return body, media_type, []
+
+
 async def _decode(node: Node, name: str, body: bytes, media_type: str) -> Envelope:
     envelope = await node.connectors.get(name).decode(body, media_type)
     if envelope.kind is None or envelope.document is None:
@@ -122,10 +131,10 @@ class EncodeClientResponse:
             return
         try:
             envelope = from_wire(reply.body)
-            body, media_type = await self.node.connectors.get(name).encode(envelope)
+            body, media_type, lost = await _encode(self.node, name, envelope)
         except ConnectorError as exc:
             raise _rehome(exc, CLIENT_PROXY) from None
-        ex.notes.extend(envelope.notes)
+        ex.notes.extend([*envelope.notes, *lost])
         ex.response = Reply(
             reply.status,
             _with_content_type(reply.headers, media_type),
@@ -149,10 +158,10 @@ class EncodeBackendRequest:
             return
         try:
             envelope = from_wire(ex.body)
-            body, media_type = await self.node.connectors.get(name).encode(envelope)
+            body, media_type, lost = await _encode(self.node, name, envelope)
         except ConnectorError as exc:
             raise _rehome(exc, CLIENT) from None  # the caller's document does not fit
-        ex.notes.extend(envelope.notes)
+        ex.notes.extend([*envelope.notes, *lost])
         ex.backend_body = body
         ex.backend_headers = _with_content_type(ex.headers, media_type)
         ex.translated = True

@@ -237,6 +237,7 @@ VALID: dict[str, Any] = {
     "LegalEntity": LEGAL_ENTITY,
     "LegalEntityQuery": LEGAL_ENTITY_QUERY,
     "Person": PERSON,
+    "PersonList": {"persons": [PERSON]},
     "PersonQuery": PERSON_QUERY,
     "TradeNotification": TRADE_NOTIFICATION,
 }

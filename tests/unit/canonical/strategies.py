@@ -756,6 +756,7 @@ STRATEGIES: dict[str, st.SearchStrategy[Doc]] = {
     "LegalEntity": legal_entities(),
     "LegalEntityQuery": legal_entity_queries(),
     "Person": persons(),
+    "PersonList": st.builds(lambda people: {"persons": people}, st.lists(persons(), max_size=3)),
     "PersonQuery": person_queries(),
     "TradeNotification": trade_notifications(),
 }

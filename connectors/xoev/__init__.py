@@ -1,0 +1,1 @@
+"""XÖV connectors (German public-administration XML standards)."""
