@@ -30,6 +30,7 @@ ConnectorFactory = Callable[[ConnectorOptions], Connector]
 
 # name -> "module:attribute" of the factory; imported when a registry is built.
 BUILT_IN: dict[str, str] = {
+    "be.magda": "connectors.be.magda:MagdaConnector",
     "ee.ariregister": "connectors.ee.ariregister:AriregisterConnector",
     "ee.rahvastikuregister": "connectors.ee.rahvastikuregister:RahvastikuregisterConnector",
     "nl.brp": "connectors.nl.brp:BrpConnector",

@@ -66,6 +66,8 @@ class HarnessMember:
     client_sock: Any = None
     services: list[dict[str, Any]] = field(default_factory=list)
     settings_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    client_format: str = "opaque"  # what the member's client system speaks
+    backend_format: str = "opaque"  # what the backends of its services speak
 
     @property
     def peer_url(self) -> str:
@@ -199,9 +201,20 @@ class Harness:
             "data": {"dir": str(m.dir / "data")},
             "security": {"client_ca": str(self.ca_cert), "max_body_bytes": 65536},
             "timeouts": {"backend": 2.0, "peer": 10.0},
-            "clients": [{"subsystem": m.client_subsystem, "certificate": str(client_path)}],
+            "clients": [
+                {
+                    "subsystem": m.client_subsystem,
+                    "certificate": str(client_path),
+                    "format": m.client_format,
+                }
+            ],
             "services": [
-                {"subsystem": s["subsystem"], "code": s["code"], "backend": self.backend_url}
+                {
+                    "subsystem": s["subsystem"],
+                    "code": s["code"],
+                    "backend": self.backend_url,
+                    "format": m.backend_format,
+                }
                 for s in m.services
             ],
         }
