@@ -38,6 +38,7 @@ BUILT_IN: dict[str, str] = {
     "opaque": "connectors.opaque:OpaqueConnector",
     "xoev.xgewerbeanzeige": "connectors.xoev.xgewerbeanzeige:XGewerbeanzeigeConnector",
     "xoev.xmeld": "connectors.xoev.xmeld:XMeldConnector",
+    "xoev.xpersonenstand": "connectors.xoev.xpersonenstand:XPersonenstandConnector",
 }
 
 
