@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from lxml import etree
 
 from connectors.codes import code_table
-from connectors.xoev.xmeld.din91379 import carry
+from connectors.xoev.din91379 import carry
 from connectors.xoev.xmeld.tree import Node, unqualified
 from gateway.errors import ConnectorError
 
@@ -85,7 +85,7 @@ class Notes:
 
 def text(field: str, value: str) -> str:
     """``value`` as XMeld can carry it (DIN 91379 datatype C, NFC); ConnectorError names field."""
-    return carry(field, value)
+    return carry(field, value, "XMeld 25.11a")
 
 
 # --- dates ------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ Usage::
 The modules: :mod:`.codec` (the connector), :mod:`.mapping` (message -> Person, one pass),
 :mod:`.encoding` and :mod:`.writer` (Person -> message), :mod:`.models` (names, code lists,
 the header), :mod:`.notes`, :mod:`.validation` and :mod:`.resolver` (the XSD, resolved
-offline), :mod:`.din91379` (the characters a text may carry).
+offline), :mod:`connectors.xoev.din91379` (the characters a text may carry).
 docs/connectors/xoev-xpersonenstand.md says what is carried and what becomes a note.
 """
 

@@ -12,7 +12,7 @@ The event's type chooses the message (death -> 084020, birth -> 081020). What a
 message requires and the document lacks is a ConnectorError naming the canonical
 field; nothing is invented: a partial date is never padded to a day, an unknown
 gender is not written as "x", a missing time is not guessed. Texts must fit DIN 91379
-datatype C (:mod:`.din91379`, written in NFC). The header is regenerated from the
+datatype C (:mod:`connectors.xoev.din91379`, written in NFC). The header is regenerated from the
 :class:`~.models.PortalHeader`, never taken from the document.
 """
 

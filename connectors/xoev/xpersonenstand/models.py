@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
-from connectors.xoev.xpersonenstand import din91379
+from connectors.xoev import din91379
 from gateway.errors import ConfigError
 
 __all__ = [

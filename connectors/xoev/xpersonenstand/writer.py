@@ -6,7 +6,7 @@ Usage::
     writer.el(parent, q("ort"), "Cottbus", "event.place.name")   # checked DIN 91379 text
     writer.place(parent, q("sterbeort"), place, "event.place", full=True)
 
-Every text goes through :func:`.din91379.carry` with the canonical field's path, so a
+Every text goes through :func:`connectors.xoev.din91379.carry` with the canonical field's path, so a
 character the message cannot carry is a ConnectorError naming that field. What does not
 fit is left out with a note (``lost``), never shortened or transliterated.
 """
@@ -19,7 +19,7 @@ from typing import Any
 from lxml import etree
 
 from connectors.codes import code_table
-from connectors.xoev.xpersonenstand import din91379
+from connectors.xoev import din91379
 from connectors.xoev.xpersonenstand.models import (
     CHANNEL_FROM_XOEV,
     CHANNEL_TO_XOEV,
@@ -54,7 +54,7 @@ class Writer:
         self.countries = code_table(DESTATIS_TABLE)
 
     def text(self, path: str, value: str) -> str:
-        carried = din91379.carry(path, value)
+        carried = din91379.carry(path, value, "XPersonenstand 26.11")
         if carried != value:
             self.notes.add(path, "written in Unicode NFC, as DIN 91379 requires")
         return carried

@@ -43,6 +43,21 @@ def _given(names: list[str]) -> list[str]:
 # --- queries ----------------------------------------------------------------------------------
 
 
+# The canonical fields that have an XMeld Anforderungselement (connectors.xoev.xmeld.values).
+_MAPPABLE = {
+    "name",
+    "name.familyName",
+    "name.birthName",
+    "name.givenNames",
+    "name.title",
+    "birthDate",
+    "birthPlace",
+    "gender",
+    "nationalities",
+    "residenceAddress",
+}
+
+
 @st.composite
 def xmeld_queries(draw: st.DrawFn) -> dict[str, Any]:
     query = draw(person_queries(schemes=("de.steuer-idnr",)))
@@ -64,23 +79,7 @@ def xmeld_queries(draw: st.DrawFn) -> dict[str, Any]:
         del address["postCode"]
         if not address:
             del query["address"]
-    if (
-        "fields" in query
-        and canonical_fields(query["fields"]) is None
-        and not (
-            set(query["fields"])
-            & {
-                "name",
-                "birthDate",
-                "birthPlace",
-                "gender",
-                "nationalities",
-                "residenceAddress",
-                "name.familyName",
-                "name.givenNames",
-            }
-        )
-    ):
+    if "fields" in query and not set(query["fields"]) & _MAPPABLE:
         del query["fields"]  # only fields without an Anforderungselement: refused (tested)
     return query
 

@@ -7,7 +7,7 @@ import shutil
 import pytest
 from lxml import etree
 
-from connectors.xoev.xmeld.din91379 import xsd_pattern
+from connectors.xoev.din91379 import xsd_pattern
 from connectors.xoev.xmeld.schema import ENTRY_POINTS, SHIPPED_XSD
 from gateway import shipped
 from gateway.errors import ConfigError, ConnectorError

@@ -8,7 +8,7 @@ import unicodedata
 import pytest
 from lxml import etree
 
-from connectors.xoev.xpersonenstand import din91379
+from connectors.xoev import din91379
 from gateway import shipped
 from gateway.errors import ConnectorError
 from tests.connectors.xoev.test_xpersonenstand_support import (

@@ -1,4 +1,4 @@
-"""DIN 91379 datatype C: the characters an XPersonenstand 26.11 text may carry.
+"""DIN 91379 datatype C: the characters an XÖV 2025-generation text may carry.
 
 Usage::
 
@@ -150,8 +150,12 @@ def first_offence(text: str) -> tuple[int, str] | None:
     return None
 
 
-def carry(field: str, text: str) -> str:
-    """``text`` in NFC if datatype C can carry it; else ConnectorError naming ``field``."""
+def carry(field: str, text: str, standard: str = "the XÖV message") -> str:
+    """``text`` in NFC if datatype C can carry it; else ConnectorError naming ``field``.
+
+    Shared by the XÖV connectors whose messages type texts as datatype C
+    (XPersonenstand 26.11, XMeld 25.11a); ``standard`` names the target in the error.
+    """
     normal = text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
     offence = first_offence(normal)
     if offence is not None:
@@ -159,14 +163,14 @@ def carry(field: str, text: str) -> str:
         name = unicodedata.name(char, "unnamed character")
         raise ConnectorError(
             f"{field}: character U+{ord(char):04X} ({name}) at position {position + 1} cannot "
-            "be carried by XPersonenstand 26.11 (DIN 91379 datatype C); xgw does not "
+            f"be carried by {standard} (DIN 91379 datatype C); xgw does not "
             "transliterate names"
         )
     return normal
 
 
 def xsd_pattern() -> str:
-    """The repertoire as an XML Schema pattern (the shipped subset's ``DIN91379.C``)."""
+    """The repertoire as an XML Schema pattern (the shipped XSDs' datatype C text types)."""
     singles = "|".join(_xsd_range(lo, hi) for lo, hi in _RANGES)
     sequences = "|".join(_xsd_chars(s) for s in _sequences_longest_first())
     return f"({singles}|{sequences})*"
