@@ -91,4 +91,3 @@ async def test_a_changed_content_type_breaks_the_signature(fed: Harness, backend
         answer = await send_hop(peer, ee.peer_url, hop)
     assert_xroad_error(answer, "Server.ServerProxy.InvalidSignatureValue")
     assert await backend_seen(backend_url) == []
-
