@@ -208,7 +208,11 @@ def build_connectors(settings: Settings) -> ConnectorRegistry:
     )
     known = set(registry.names())
     formats = [(f"clients[{i}].format", c.format) for i, c in enumerate(settings.clients)]
-    formats += [(f"services[{i}].format", s.format) for i, s in enumerate(settings.services)]
+    formats += [
+        (f"services[{i}].format", s.format)
+        for i, s in enumerate(settings.services)
+        if s.format is not None
+    ]
     for key, name in formats:
         if name not in known:
             raise ConfigError(key, f"no connector {name!r}; known: {', '.join(sorted(known))}")

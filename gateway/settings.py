@@ -127,7 +127,9 @@ class ServiceSettings:
     code: str
     backend: str
     openapi: Path | None = None
-    format: str = "opaque"  # a connector name: canonical requests are encoded to it
+    # A connector name: canonical requests are encoded to it. Unset: the format the
+    # directory names for the service (opaque unless the operator published one).
+    format: str | None = None
 
 
 @dataclass(frozen=True)

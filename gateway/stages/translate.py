@@ -144,6 +144,16 @@ class EncodeClientResponse:
         )
 
 
+def _backend_format(node: Node, formats: dict[tuple[str, str], str | None], ex: Exchange) -> str:
+    """The backend's format: the node's configuration, else what the directory publishes."""
+    assert ex.service is not None
+    name = formats.get((ex.service.provider.subsystem or "", ex.service.code))
+    if name is None and ex.directory is not None:
+        service = ex.directory.service(ex.service)
+        name = service.format if service is not None else None
+    return name or _OPAQUE
+
+
 class EncodeBackendRequest:
     """A canonical request becomes the backend's native format (provider's edge)."""
 
@@ -152,8 +162,7 @@ class EncodeBackendRequest:
         self.formats = {(s.subsystem, s.code): s.format for s in node.settings.services}
 
     async def __call__(self, ex: Exchange) -> None:
-        assert ex.service is not None
-        name = self.formats.get((ex.service.provider.subsystem or "", ex.service.code), _OPAQUE)
+        name = _backend_format(self.node, self.formats, ex)
         if name == _OPAQUE or not _is_canonical(_content_type(ex.headers)):
             return
         try:
@@ -179,8 +188,7 @@ class DecodeBackendResponse:
         # The backend's own errors (4xx, 5xx) pass as they are: they are its verdict.
         if reply is None or not ex.translated or ex.error is not None or reply.status >= 300:
             return
-        assert ex.service is not None
-        name = self.formats[(ex.service.provider.subsystem or "", ex.service.code)]
+        name = _backend_format(self.node, self.formats, ex)
         try:
             envelope = await _decode(self.node, name, reply.body, _content_type(reply.headers))
         except ConnectorError as exc:

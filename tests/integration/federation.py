@@ -67,7 +67,7 @@ class HarnessMember:
     services: list[dict[str, Any]] = field(default_factory=list)
     settings_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     client_format: str = "opaque"  # what the member's client system speaks
-    backend_format: str = "opaque"  # what the backends of its services speak
+    backend_format: str | None = None  # what its backends speak; None: as the directory says
 
     @property
     def peer_url(self) -> str:
@@ -213,7 +213,7 @@ class Harness:
                     "subsystem": s["subsystem"],
                     "code": s["code"],
                     "backend": self.backend_url,
-                    "format": m.backend_format,
+                    **({"format": m.backend_format} if m.backend_format else {}),
                 }
                 for s in m.services
             ],

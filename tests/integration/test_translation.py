@@ -142,3 +142,22 @@ async def test_translation_notes_are_in_both_audit_logs(fed: Harness, brp_backen
     assert answer.status == 200, answer.body
     de_notes = "\n".join(r["notes"] for r in _records(fed, "DE") if r["notes"])
     assert "$.fields[1]: field selection not carried" in de_notes  # aNummer, noted
+
+
+async def test_the_backend_format_defaults_to_what_the_directory_publishes(
+    fed: Harness, brp_backend
+):
+    backend, seen = brp_backend
+    fed.backend_url = backend
+    fed.members["DE"].client_format = "nl.brp"
+    fed.members["EE"].services[0]["format"] = "nl.brp"  # published; EE's config names none
+    async with fed.start() as (de, _ee), fed.client("DE") as http:
+        answer = await call(
+            http,
+            "POST",
+            f"{de.client_url}/r1/{SERVICE}/ettevotted/personen",
+            headers={"X-Road-Client": fed.client_id("DE"), "Content-Type": "application/json"},
+            data=orjson.dumps(QUERY),
+        )
+    assert answer.status == 200, answer.body
+    assert BRP.decode_message(seen[0]).kind == "PersonQuery"
