@@ -55,7 +55,7 @@ def test_round_trip(fed):
     assert directory.instance == "XGW-TEST"
     assert directory.raw == doc
     assert directory.token == token
-    assert directory.issued < NOW + timedelta(minutes=1) < directory.expires
+    assert directory.issued < datetime.now(UTC) + timedelta(minutes=1) < directory.expires
 
 
 def test_header_and_payload(fed):
