@@ -22,11 +22,19 @@ rules for dates, names, identifiers and countries) is docs/canonical-model.md;
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Connector", "ConnectorOptions", "EncodesWithNotes", "Envelope"]
+__all__ = [
+    "Connector",
+    "ConnectorOptions",
+    "EncodeWithNotes",
+    "EncodesWithNotes",
+    "Envelope",
+]
 
 
 @dataclass(frozen=True)
@@ -65,4 +73,24 @@ class Connector(Protocol):
 class EncodesWithNotes(Protocol):
     """A connector whose encoding can lose fields says which: the notes reach the audit log."""
 
-    def encode_with_notes(self, envelope: Envelope) -> tuple[bytes, str, list[str]]: ...
+    def encode_with_notes(self, envelope: Envelope) -> tuple[bytes, str, Sequence[str]]: ...
+
+
+class EncodeWithNotes:
+    """The plain ``encode`` for a connector that implements ``encode_with_notes``.
+
+    The gateway calls ``encode_with_notes`` (the notes go into the audit record);
+    callers of the bare protocol still get the notes in the log, places only.
+    """
+
+    name: str
+
+    def encode_with_notes(self, envelope: Envelope) -> tuple[bytes, str, Sequence[str]]:
+        raise NotImplementedError
+
+    async def encode(self, envelope: Envelope) -> tuple[bytes, str]:
+        body, media_type, notes = self.encode_with_notes(envelope)
+        logger = logging.getLogger(f"gateway.connector.{self.name}")
+        for note in notes:
+            logger.info("translation note: %s", note)
+        return body, media_type

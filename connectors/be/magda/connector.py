@@ -22,7 +22,7 @@ from typing import Any
 
 from lxml import etree
 
-from connectors.base import ConnectorOptions, Envelope
+from connectors.base import ConnectorOptions, EncodeWithNotes, Envelope
 from connectors.be.magda.enterprise import read_enterprise, write_enterprise
 from connectors.be.magda.messages import (
     MEDIA_TYPE,
@@ -49,7 +49,7 @@ _CANONICAL_MEDIA_TYPE = "application/vnd.xgw.canonical+json"
 _logger = logging.getLogger("gateway.connector.be.magda")
 
 
-class MagdaConnector:
+class MagdaConnector(EncodeWithNotes):
     name = "be.magda"
     schema_ids: tuple[str, ...] = tuple(f"magda/{message}" for message in MESSAGES)
 
@@ -59,13 +59,6 @@ class MagdaConnector:
 
     async def decode(self, body: bytes, media_type: str) -> Envelope:
         return self.decode_now(body)
-
-    async def encode(self, envelope: Envelope) -> tuple[bytes, str]:
-        """The MAGDA message; its notes are logged (places only), the protocol has no room."""
-        body, media_type, notes = self.encode_with_notes(envelope)
-        if notes:
-            _logger.info("be.magda encoding left out: %s", "; ".join(notes))
-        return body, media_type
 
     def decode_now(self, body: bytes) -> Envelope:
         """``decode`` without the coroutine: for the CLI, benchmarks and tests."""

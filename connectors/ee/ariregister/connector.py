@@ -21,7 +21,7 @@ from typing import Any, cast
 
 from lxml import etree
 
-from connectors.base import ConnectorOptions, Envelope
+from connectors.base import ConnectorOptions, EncodeWithNotes, Envelope
 from connectors.canonical import LegalEntity, LegalEntityQuery
 from connectors.ee._common import Context, Notes
 from connectors.ee.ariregister.mapping import entity_from_native, entity_to_native
@@ -39,7 +39,7 @@ _RESPONSE = "detailandmed_v2Response"
 _logger = logging.getLogger("gateway.connector.ee.ariregister")
 
 
-class AriregisterConnector:
+class AriregisterConnector(EncodeWithNotes):
     name = "ee.ariregister"
     schema_ids: tuple[str, ...] = ("ee/ariregister/detailandmed_v2",)
 
@@ -49,12 +49,6 @@ class AriregisterConnector:
 
     async def decode(self, body: bytes, media_type: str) -> Envelope:
         return self.decode_message(body)
-
-    async def encode(self, envelope: Envelope) -> tuple[bytes, str]:
-        body, media_type, notes = self.encode_with_notes(envelope)
-        for note in notes:  # the Connector protocol has no place for them yet: at least log them
-            _logger.info("translation note: %s", note)
-        return body, media_type
 
     def decode_message(self, body: bytes) -> Envelope:
         operation = parse_message(body)

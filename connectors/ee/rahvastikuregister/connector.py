@@ -22,7 +22,7 @@ from typing import Any, cast
 
 import orjson
 
-from connectors.base import ConnectorOptions, Envelope
+from connectors.base import ConnectorOptions, EncodeWithNotes, Envelope
 from connectors.canonical import Person, PersonList, PersonQuery
 from connectors.ee._common import Context, Notes
 from connectors.ee.rahvastikuregister.mapping import (
@@ -40,7 +40,7 @@ MEDIA_TYPE = "application/json"
 _logger = logging.getLogger("gateway.connector.ee.rahvastikuregister")
 
 
-class RahvastikuregisterConnector:
+class RahvastikuregisterConnector(EncodeWithNotes):
     name = "ee.rahvastikuregister"
     schema_ids: tuple[str, ...] = (
         "ee/rahvastikuregister/isikud-request.v1",
@@ -53,12 +53,6 @@ class RahvastikuregisterConnector:
 
     async def decode(self, body: bytes, media_type: str) -> Envelope:
         return self.decode_message(body)
-
-    async def encode(self, envelope: Envelope) -> tuple[bytes, str]:
-        body, media_type, notes = self.encode_with_notes(envelope)
-        for note in notes:  # the Connector protocol has no place for them yet: at least log them
-            _logger.info("translation note: %s", note)
-        return body, media_type
 
     def decode_message(self, body: bytes) -> Envelope:
         try:

@@ -20,7 +20,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.base import ConnectorOptions, Envelope
+from connectors.base import ConnectorOptions, EncodeWithNotes, Envelope
 from connectors.canonical import Person
 from connectors.nl._common import Notes, drop_empty, dump_json, json_media_type, parse_json
 from connectors.nl.brp.person import person_from_brp, person_to_brp
@@ -36,7 +36,7 @@ _NAME = "nl.brp"
 _logger = logging.getLogger("gateway.connector.nl.brp")
 
 
-class BrpConnector:
+class BrpConnector(EncodeWithNotes):
     name = _NAME
     schema_ids: tuple[str, ...] = (SCHEMA_ID,)
 
@@ -46,12 +46,6 @@ class BrpConnector:
 
     async def decode(self, body: bytes, media_type: str) -> Envelope:
         return self.decode_message(body, media_type)
-
-    async def encode(self, envelope: Envelope) -> tuple[bytes, str]:
-        body, media_type, notes = self.encode_with_notes(envelope)
-        for note in notes:  # the Connector protocol has no place for them yet: at least log them
-            _logger.info("translation note: %s", note)
-        return body, media_type
 
     def decode_message(self, body: bytes, media_type: str = MEDIA_TYPE) -> Envelope:
         if not (json_media_type(media_type) or media_type.startswith("application/octet-stream")):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from typing import cast
 
-from connectors.base import ConnectorOptions, Envelope
+from connectors.base import ConnectorOptions, EncodeWithNotes, Envelope
 from connectors.canonical import LegalEntity, LegalEntityQuery
 from connectors.nl._common import (
     Notes,
@@ -60,7 +60,7 @@ _NOT_SENT = (
 )
 
 
-class KvkConnector:
+class KvkConnector(EncodeWithNotes):
     name = _NAME
     schema_ids: tuple[str, ...] = (SCHEMA_ID,)
 
@@ -70,12 +70,6 @@ class KvkConnector:
 
     async def decode(self, body: bytes, media_type: str) -> Envelope:
         return self.decode_message(body, media_type)
-
-    async def encode(self, envelope: Envelope) -> tuple[bytes, str]:
-        body, media_type, notes = self.encode_with_notes(envelope)
-        for note in notes:  # the Connector protocol has no place for them yet: at least log them
-            _logger.info("translation note: %s", note)
-        return body, media_type
 
     def decode_message(self, body: bytes, media_type: str = MEDIA_TYPE) -> Envelope:
         notes = Notes(_NAME)

@@ -22,7 +22,7 @@ import logging
 import uuid
 from importlib import metadata
 
-from connectors.base import ConnectorOptions, Envelope
+from connectors.base import ConnectorOptions, EncodeWithNotes, Envelope
 from connectors.xoev.xgewerbeanzeige import codec
 from connectors.xoev.xgewerbeanzeige.mapping import Header, to_canonical, to_native
 from gateway.errors import ConnectorError
@@ -51,7 +51,7 @@ def _product_version() -> str | None:
         return None
 
 
-class XGewerbeanzeigeConnector:
+class XGewerbeanzeigeConnector(EncodeWithNotes):
     """Codec for XGewerbeanzeige 2.x; ``version`` and ``message`` pick what ``encode`` writes."""
 
     name = "xoev.xgewerbeanzeige"
@@ -87,12 +87,6 @@ class XGewerbeanzeigeConnector:
         self.schemas.check(version, root, "input")
         document, notes = to_canonical(root, version, lenient=self.options.lenient_identifiers)
         return Envelope(CANONICAL_MEDIA_TYPE, document=document, notes=notes, kind=KIND)
-
-    async def encode(self, envelope: Envelope) -> tuple[bytes, str]:
-        body, media_type, notes = self.encode_with_notes(envelope)
-        for note in notes:  # the Connector protocol has no place for them yet: see the docs
-            _logger.info("xoev.xgewerbeanzeige encode: %s", note)
-        return body, media_type
 
     def encode_with_notes(self, envelope: Envelope) -> tuple[bytes, str, tuple[str, ...]]:
         """The message, its media type and what the canonical document had that it cannot carry."""

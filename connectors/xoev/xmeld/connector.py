@@ -21,7 +21,7 @@ from typing import Any, cast
 
 from lxml import etree
 
-from connectors.base import ConnectorOptions, Envelope
+from connectors.base import ConnectorOptions, EncodeWithNotes, Envelope
 from connectors.canonical import Person, PersonQuery, validate
 from connectors.xoev.xmeld.person import ANSWER, answer_from_xmeld, answer_to_xmeld
 from connectors.xoev.xmeld.query import QUERY, query_from_xmeld, query_to_xmeld
@@ -38,7 +38,7 @@ _NAME = "xoev.xmeld"
 _logger = logging.getLogger("gateway.connector.xoev.xmeld")
 
 
-class XMeldConnector:
+class XMeldConnector(EncodeWithNotes):
     name = _NAME
     schema_ids: tuple[str, ...] = (SCHEMA_ID,)
 
@@ -48,12 +48,6 @@ class XMeldConnector:
 
     async def decode(self, body: bytes, media_type: str) -> Envelope:
         return self.decode_message(body, media_type)
-
-    async def encode(self, envelope: Envelope) -> tuple[bytes, str]:
-        body, media_type, notes = self.encode_with_notes(envelope)
-        for note in notes:  # the Connector protocol has no place for them yet: at least log them
-            _logger.info("translation note: %s", note)
-        return body, media_type
 
     def decode_message(self, body: bytes, media_type: str = MEDIA_TYPE) -> Envelope:
         if "xml" not in media_type and not media_type.startswith("application/octet-stream"):
