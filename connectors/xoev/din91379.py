@@ -156,6 +156,8 @@ def carry(field: str, text: str, standard: str = "the XÖV message") -> str:
     Shared by the XÖV connectors whose messages type texts as datatype C
     (XPersonenstand 26.11, XMeld 25.11a); ``standard`` names the target in the error.
     """
+    if text.isascii() and text.isprintable():  # the common case: no regex, nothing to normalise
+        return text
     normal = text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
     offence = first_offence(normal)
     if offence is not None:

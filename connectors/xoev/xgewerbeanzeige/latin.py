@@ -75,6 +75,8 @@ def first_offence(text: str) -> tuple[int, str] | None:
 
 def carry(field: str, text: str) -> str:
     """``text`` in NFC if String.Latin can carry it; otherwise a ConnectorError naming ``field``."""
+    if text.isascii() and text.isprintable():  # the common case: no regex, nothing to normalise
+        return text
     normalised = unicodedata.normalize("NFC", text)
     offence = first_offence(normalised)
     if offence is not None:
