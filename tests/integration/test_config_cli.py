@@ -130,6 +130,11 @@ def set_key(document: dict[str, Any], dotted: str, value: object) -> None:
         ("clients[0].subsystem", "EE/GOV/70000310/klient"),  # another member's subsystem
         ("services[0].backend", "ftp://127.0.0.1/"),
         ("directory.refresh_interval", "hourly"),
+        ("directory.refresh_interval", 0),
+        ("clients[0].format", "xoev.xgewerbeanzeigen"),  # no such connector
+        ("services[0].format", "nl"),
+        ("translation.schema_dir", "/no/such/dir"),
+        ("translation.lenient_identifiers", "sometimes"),
     ],
 )
 def test_bad_value_exits_2_naming_the_key(
