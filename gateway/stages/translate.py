@@ -15,6 +15,8 @@ translation there; a body that is not canonical passes to the backend as it is.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import orjson
 
 from connectors.base import EncodesWithNotes, Envelope
@@ -74,7 +76,7 @@ def _with_content_type(headers: list[tuple[str, str]], media_type: str) -> list[
     return [*kept, ("Content-Type", media_type)]
 
 
-async def _encode(node: Node, name: str, envelope: Envelope) -> tuple[bytes, str, list[str]]:
+async def _encode(node: Node, name: str, envelope: Envelope) -> tuple[bytes, str, Sequence[str]]:
     """Native bytes, their media type, and what the encoding could not carry."""
     connector = node.connectors.get(name)
     if isinstance(connector, EncodesWithNotes):
