@@ -109,6 +109,14 @@ def test_translate_between_two_formats_reports_what_the_target_cannot_carry(tmp_
     assert "requester" in capsys.readouterr().err
 
 
+def _announce(root: Path, name: str, entry: str) -> None:
+    """A throwaway installed distribution that announces one xgw connector."""
+    info = root / f"{name}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\n{entry}\n")
+
+
 def test_an_outside_connector_is_found_through_the_entry_point_group(tmp_path, monkeypatch):
     package = tmp_path / "xgw_lu_demo"
     package.mkdir()
@@ -120,12 +128,7 @@ def test_an_outside_connector_is_found_through_the_entry_point_group(tmp_path, m
             name = "lu.rnpp"
     """)
     )
-    info = tmp_path / "xgw_lu_demo-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: xgw-lu-demo\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(
-        f"[{ENTRY_POINT_GROUP}]\nlu.rnpp = xgw_lu_demo:RnppConnector\n"
-    )
+    _announce(tmp_path, "xgw_lu_demo", "lu.rnpp = xgw_lu_demo:RnppConnector")
     monkeypatch.syspath_prepend(str(tmp_path))
     registry = ConnectorRegistry.default(ConnectorOptions())
     assert "lu.rnpp" in registry.names()
@@ -134,12 +137,7 @@ def test_an_outside_connector_is_found_through_the_entry_point_group(tmp_path, m
 
 
 def test_a_broken_outside_connector_is_logged_and_left_out(tmp_path, monkeypatch, caplog):
-    info = tmp_path / "xgw_broken-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: xgw-broken\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(
-        f"[{ENTRY_POINT_GROUP}]\nbroken = no_such_module:Nothing\n"
-    )
+    _announce(tmp_path, "xgw_broken", "broken = no_such_module:Nothing")
     monkeypatch.syspath_prepend(str(tmp_path))
     registry = ConnectorRegistry.default(ConnectorOptions())
     assert "broken" not in registry.names()
