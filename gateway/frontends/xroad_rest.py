@@ -29,7 +29,7 @@ from gateway.xroad_rest import (
     wants_xml,
 )
 
-__all__ = ["METHODS", "add_routes"]
+__all__ = ["METHODS", "Handler", "add_routes"]
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -159,7 +159,10 @@ class Harness:
                     "tls_certificates": [str(tls_path)],
                     "signing_certificates": [str(sign_path)],
                     "subsystems": [{"code": m.client_subsystem.rsplit("/", 1)[1], "name": "client"}]
-                    + [{"code": s["subsystem"], "name": s["subsystem"]} for s in m.services],
+                    + [
+                        {"code": code, "name": code}
+                        for code in dict.fromkeys(s["subsystem"] for s in m.services)
+                    ],
                     "services": m.services,
                 }
             )
