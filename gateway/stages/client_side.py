@@ -147,7 +147,12 @@ class SendSigned:
             raise CertValidationError(
                 f"{provider.id} has no valid TLS certificate in the directory", origin=CLIENT_PROXY
             )
-        key = frozenset(fingerprint(cert) for cert in valid)
+        # The directory already holds the fingerprints; recompute only during a rotation.
+        key = (
+            provider.tls_fingerprints
+            if len(valid) == len(provider.tls_certificates)
+            else frozenset(fingerprint(cert) for cert in valid)
+        )
         context = self._contexts.get(key)
         if context is None:
             if len(self._contexts) > 1024:  # certificates of past directories
