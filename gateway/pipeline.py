@@ -94,6 +94,9 @@ class Exchange:
     translated: bool = False  # a connector turned the request into or out of canonical form
     backend_body: bytes | None = None  # the request as the backend gets it, when translated
     backend_headers: list[tuple[str, str]] | None = None
+    # The client's format when its frontend fixes it (a Haal Centraal front door speaks
+    # nl.brp whoever calls); None: the [[clients]] format of the authenticated client.
+    client_format: str | None = None
 
     def new_id(self) -> str:
         self.id = str(uuid.uuid4())

@@ -127,6 +127,7 @@ class ServiceSettings:
     code: str
     backend: str
     openapi: Path | None = None
+    wsdl: Path | None = None  # a SOAP service's WSDL, served by getWsdl and /wsdl
     # A connector name: canonical requests are encoded to it. Unset: the format the
     # directory names for the service (opaque unless the operator published one).
     format: str | None = None

@@ -33,6 +33,8 @@ __all__ = [
     "DecodeClientRequest",
     "EncodeBackendRequest",
     "EncodeClientResponse",
+    "decode_native",
+    "encode_native",
     "from_wire",
     "to_wire",
 ]
@@ -76,7 +78,9 @@ def _with_content_type(headers: list[tuple[str, str]], media_type: str) -> list[
     return [*kept, ("Content-Type", media_type)]
 
 
-async def _encode(node: Node, name: str, envelope: Envelope) -> tuple[bytes, str, Sequence[str]]:
+async def encode_native(
+    node: Node, name: str, envelope: Envelope
+) -> tuple[bytes, str, Sequence[str]]:
     """Native bytes, their media type, and what the encoding could not carry."""
     connector = node.connectors.get(name)
     if isinstance(connector, EncodesWithNotes):
@@ -85,7 +89,7 @@ async def _encode(node: Node, name: str, envelope: Envelope) -> tuple[bytes, str
     return body, media_type, []
 
 
-async def _decode(node: Node, name: str, body: bytes, media_type: str) -> Envelope:
+async def decode_native(node: Node, name: str, body: bytes, media_type: str) -> Envelope:
     envelope = await node.connectors.get(name).decode(body, media_type)
     if envelope.kind is None or envelope.document is None:
         raise ConnectorError(f"connector {name} produced no canonical document")
@@ -109,7 +113,7 @@ class DecodeClientRequest:
         if name == _OPAQUE or not ex.body:
             return
         try:
-            envelope = await _decode(self.node, name, ex.body, _content_type(ex.headers))
+            envelope = await decode_native(self.node, name, ex.body, _content_type(ex.headers))
         except ConnectorError as exc:
             raise _rehome(exc, CLIENT) from None  # the client's payload failed its schema
         ex.notes.extend(envelope.notes)
@@ -133,7 +137,7 @@ class EncodeClientResponse:
             return
         try:
             envelope = from_wire(reply.body)
-            body, media_type, lost = await _encode(self.node, name, envelope)
+            body, media_type, lost = await encode_native(self.node, name, envelope)
         except ConnectorError as exc:
             raise _rehome(exc, CLIENT_PROXY) from None
         ex.notes.extend([*envelope.notes, *lost])
@@ -169,7 +173,7 @@ class EncodeBackendRequest:
             return
         try:
             envelope = from_wire(ex.body)
-            body, media_type, lost = await _encode(self.node, name, envelope)
+            body, media_type, lost = await encode_native(self.node, name, envelope)
         except ConnectorError as exc:
             raise _rehome(exc, CLIENT) from None  # the caller's document does not fit
         ex.notes.extend([*envelope.notes, *lost])
@@ -192,7 +196,9 @@ class DecodeBackendResponse:
             return
         name = _backend_format(self.node, self.formats, ex)
         try:
-            envelope = await _decode(self.node, name, reply.body, _content_type(reply.headers))
+            envelope = await decode_native(
+                self.node, name, reply.body, _content_type(reply.headers)
+            )
         except ConnectorError as exc:
             raise _rehome(exc, SERVER_PROXY) from None  # the backend's answer failed
         ex.notes.extend(envelope.notes)
