@@ -35,6 +35,7 @@ from gateway.replay import ReplayCache
 from gateway.settings import Settings
 from gateway.signing import HopSigner
 from gateway.trust import PeerIdentifier, add_cas, peer_client_context, peer_server_context
+from gateway.xroad_soap.wsdl import published_wsdl
 
 __all__ = [
     "AUDIT_DB",
@@ -43,6 +44,7 @@ __all__ = [
     "Node",
     "build_connectors",
     "load_credentials",
+    "load_wsdls",
 ]
 
 _logger = logging.getLogger(__name__)
@@ -66,6 +68,8 @@ class Node:
     client_bindings: dict[str, ClientId]  # client cert SHA-256 -> subsystem
     connectors: ConnectorRegistry
     backends: dict[tuple[str, str], str]  # (subsystem, service code) -> backend URL
+    # (subsystem, service code) -> the SOAP service's WSDL as getWsdl hands it out
+    wsdls: dict[tuple[str, str], bytes]
 
     @property
     def snake_errors(self) -> bool:
@@ -131,6 +135,7 @@ class Node:
             client_bindings=credentials.client_bindings,
             connectors=build_connectors(settings),
             backends={(s.subsystem, s.code): s.backend for s in settings.services},
+            wsdls=credentials.wsdls,
         )
 
 
@@ -166,11 +171,12 @@ def _parse_time(text: str) -> float:
 
 @dataclass(frozen=True)
 class Credentials:
-    """Every key and certificate a node reads, loaded and checked before anything starts."""
+    """Every key, certificate and service description a node reads, checked before it starts."""
 
     trust_anchor: x509.Certificate
     signer: HopSigner
     client_bindings: dict[str, ClientId]
+    wsdls: dict[tuple[str, str], bytes]
 
 
 def load_credentials(settings: Settings) -> Credentials:
@@ -193,7 +199,30 @@ def load_credentials(settings: Settings) -> Credentials:
         ),
         signer=HopSigner(sign_key, sign_cert),
         client_bindings=_client_bindings(settings),
+        wsdls=load_wsdls(settings),
     )
+
+
+def load_wsdls(settings: Settings) -> dict[tuple[str, str], bytes]:
+    """Each SOAP service's WSDL (``[[services]] wsdl``), read once and published.
+
+    Published means with the backend's endpoint addresses hidden (PR-META 4); a file
+    that cannot be read or is no WSDL 1.1 document stops the start with a ConfigError.
+    """
+    wsdls: dict[tuple[str, str], bytes] = {}
+    for index, service in enumerate(settings.services):
+        if service.wsdl is None:
+            continue
+        key = f"services[{index}].wsdl"
+        try:
+            document = service.wsdl.read_bytes()
+        except OSError as exc:
+            raise ConfigError(key, f"cannot read {service.wsdl}: {exc.strerror or exc}") from exc
+        try:
+            wsdls[(service.subsystem, service.code)] = published_wsdl(document)
+        except ValueError as exc:
+            raise ConfigError(key, f"{service.wsdl} is not a usable WSDL: {exc}") from exc
+    return wsdls
 
 
 def build_connectors(settings: Settings) -> ConnectorRegistry:

@@ -101,7 +101,8 @@ XROAD_CLIENT_HEADERS: tuple[str, ...] = (
     "X-Road-Represented-Party",
 )
 
-METASERVICES: frozenset[str] = frozenset({"listMethods", "allowedMethods", "getOpenAPI"})
+# PR-MREST's three, and PR-META's SOAP getWsdl (listMethods and allowedMethods are both).
+METASERVICES: frozenset[str] = frozenset({"listMethods", "allowedMethods", "getOpenAPI", "getWsdl"})
 
 _NS_IDENTIFIERS = "http://x-road.eu/xsd/identifiers"
 _NS_XROAD = "http://x-road.eu/xsd/xroad.xsd"

@@ -21,12 +21,15 @@ from yarl import URL
 from gateway._crypto import now_utc
 from gateway.errors import (
     SERVER_PROXY,
+    AccessDeniedError,
+    BadRequestError,
     CertValidationError,
     InvalidClientIdentifierError,
     InvalidSignatureError,
     NetworkError,
     UnknownServiceError,
 )
+from gateway.identifiers import ServiceId
 from gateway.node import Node
 from gateway.pipeline import Exchange, Reply
 from gateway.signing import (
@@ -50,6 +53,15 @@ from gateway.xroad_rest import (
     last_header,
     request_hash,
     rest_service_list_json,
+)
+from gateway.xroad_soap import SoapRequest, parse_request
+from gateway.xroad_soap.metaservices import (
+    ANSWER_CONTENT_TYPE,
+    SERVICE_LISTS,
+    is_soap_media_type,
+    service_list_answer,
+    wsdl_answer,
+    wsdl_request_fields,
 )
 
 __all__ = [
@@ -117,7 +129,12 @@ class VerifyRequest:
 
 
 class AnswerMetaservice:
-    """``listMethods``, ``allowedMethods`` and ``getOpenAPI`` of PR-MREST, from the directory."""
+    """The metaservices of a provider subsystem, answered here from the directory.
+
+    PR-MREST's ``listMethods``, ``allowedMethods`` and ``getOpenAPI`` for a REST call;
+    PR-META's ``listMethods``, ``allowedMethods`` and ``getWsdl`` for an X-Road SOAP
+    message (a POST with a SOAP content type), answered in SOAP.
+    """
 
     def __init__(self, node: Node) -> None:
         self.node = node
@@ -132,6 +149,11 @@ class AnswerMetaservice:
         name = ex.service.code
         if not is_metaservice(ex):
             return
+        if ex.method == "POST" and is_soap_media_type(last_header(ex.headers, "Content-Type")):
+            ex.response = self._soap(ex)
+            return
+        if name == "getWsdl":
+            raise UnknownServiceError("getWsdl is a SOAP metaservice: send it as X-Road SOAP")
         provider = ex.service.provider
         services = ex.directory.services_of(provider)
         if name == "getOpenAPI":
@@ -171,6 +193,57 @@ class AnswerMetaservice:
             document = service.openapi.encode("utf-8")
         kind = "application/json" if document.lstrip()[:1] in (b"{", b"[") else "text/yaml"
         return Reply(200, [("Content-Type", f"{kind};charset=utf-8")], document)
+
+    def _soap(self, ex: Exchange) -> Reply:
+        """PR-META's SOAP metaservices; the answer echoes the request's header fields."""
+        assert ex.service is not None and ex.client is not None and ex.directory is not None
+        request = parse_request(ex.body, last_header(ex.headers, "Content-Type") or "")
+        # The SOAP header is what the client's gateway signed the hop from: they must agree.
+        if request.headers.client != ex.client or request.headers.service != ex.service:
+            raise BadRequestError(
+                f"the SOAP header names {request.headers.client} calling "
+                f"{request.headers.service}, the request {ex.client} calling {ex.service}",
+                code="InconsistentHeaders",
+            )
+        name = ex.service.code
+        if name in SERVICE_LISTS:
+            services = [
+                s.id
+                for s in ex.directory.services_of(ex.service.provider)
+                if s.type == "SOAP"
+                and (name == "listMethods" or ex.directory.is_allowed(ex.client, s.id, "POST", "/"))
+            ]
+            body = service_list_answer(request, name, services)
+            return Reply(200, [("Content-Type", ANSWER_CONTENT_TYPE)], body)
+        if name == "getWsdl":
+            body, content_type = self._wsdl(ex, request)
+            return Reply(200, [("Content-Type", content_type)], body)
+        raise UnknownServiceError(f"{name} is a REST metaservice: call it as X-Road REST")
+
+    def _wsdl(self, ex: Exchange, request: SoapRequest) -> tuple[bytes, str]:
+        """``getWsdl``: only for a SOAP service the caller may call, with a WSDL configured."""
+        assert ex.service is not None and ex.client is not None and ex.directory is not None
+        code, version = wsdl_request_fields(request)
+        provider = ex.service.provider
+        wanted = ServiceId(provider, code)
+        service = ex.directory.service(wanted)
+        if service is None:
+            raise UnknownServiceError(f"service {wanted} is not in the directory")
+        if service.type != "SOAP":
+            raise BadRequestError(
+                f"{wanted} is a {service.type} service and has no WSDL", code="ServiceType"
+            )
+        # Stricter than a security server (which hands out any WSDL it knows): deny by default.
+        if not ex.directory.is_allowed(ex.client, wanted, "POST", "/"):
+            raise AccessDeniedError(
+                f"{ex.client} may not call {wanted}, nor read its WSDL", origin=SERVER_PROXY
+            )
+        wsdl = None
+        if provider.member == self.node.member:
+            wsdl = self.node.wsdls.get((provider.subsystem or "", code))
+        if wsdl is None:
+            raise UnknownServiceError(f"no WSDL is configured for {wanted}")
+        return wsdl_answer(request, code, version, wsdl)
 
 
 def _query(path_and_query: str) -> list[tuple[str, str]]:

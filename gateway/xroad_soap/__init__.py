@@ -4,6 +4,7 @@ Usage::
 
     request = parse_request(body, headers["Content-Type"])   # raises Client.* errors
     request.headers.client, request.headers.service           # ClientId, ServiceId
+    request.headers.rest_headers()        # X-Road-Client, -Id, ... as the signed hop mirrors them
     check_soap_action(headers.get("SOAPAction"))              # Client.InvalidSoapAction
     # ... pass request.body / request.content_type on to the service unchanged ...
     body, content_type = response_with_echoed_headers(request, answer, answer_type)

@@ -54,6 +54,11 @@ _REQUIRED = ("client", "service", "id", "protocolVersion")
 _PART = re.compile(r"[A-Za-z0-9'()+,\-.=?_]+")
 _SERVICE_CODE = re.compile(r"[A-Za-z0-9'()+,\-.=?_/]+")
 _SOAP_PART_TYPES = ("text/xml", "application/xop+xml")
+# An exchange id as the X-Road REST hop carries it: 1-128 visible ASCII characters.
+_EXCHANGE_ID = re.compile(r"[\x21-\x7e]{1,128}")
+# What an HTTP header value cannot hold as it is: control characters (CR, LF, ...) anywhere,
+# whitespace at either end (HTTP strips it).
+_NOT_A_HEADER_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]|^[ \t]|[ \t]$")
 
 # ``fail(code, message)`` builds the error a problem is reported with: ``Client.*``
 # for what a client sent, ``Server.ServerProxy.ServiceFailed.*`` for a backend's answer.
@@ -109,6 +114,23 @@ class SoapHeaders:
             "represented_party",
         )
         return [name for name in names if getattr(self, name) != getattr(other, name)]
+
+    def rest_headers(self) -> list[tuple[str, str]]:
+        """The X-Road REST headers (PR-REST 4.3) that mirror these fields on the signed hop.
+
+        The SOAP message itself carries every field, intact and signed; a header mirrors
+        a field only where an HTTP header holds its value exactly: ``X-Road-Id`` when the
+        ``id`` can be an exchange id (1-128 visible ASCII; an empty id, say, gets a fresh
+        one), ``X-Road-UserId`` and ``X-Road-Issue`` when present and on one line without
+        whitespace at either end (split-header.query's issue spans three lines).
+        """
+        headers = [("X-Road-Client", str(self.client))]
+        if _EXCHANGE_ID.fullmatch(self.id):
+            headers.append(("X-Road-Id", self.id))
+        for name, value in (("X-Road-UserId", self.user_id), ("X-Road-Issue", self.issue)):
+            if value is not None and not _NOT_A_HEADER_VALUE.search(value):
+                headers.append((name, value))
+        return headers
 
 
 @dataclass(frozen=True, slots=True)

@@ -143,14 +143,17 @@ def _with_hash(
         if spans.header_content_end is not None:
             edits.append((spans.header_content_end, spans.header_content_end, inserted))
         else:
-            name = envelope.header.prefix
-            open_tag = f"<{name}:Header>" if name else "<Header>"
-            close_tag = f"</{name}:Header>" if name else "</Header>"
+            # <Header .../> is opened: its start tag stays as it is (attributes, namespace
+            # declarations), only the "/" goes, and a close tag of the same name follows.
+            start_tag = data[spans.header.start : spans.header.end]
+            qname = re.match(rb"<([^\s/>]+)", start_tag)
+            if qname is None or not start_tag.endswith(b"/>"):  # expat said self-closing
+                raise backend_failure("InvalidSoap", "SOAP header not found")
             edits.append(
                 (
                     spans.header.start,
                     spans.header.end,
-                    open_tag.encode(codec) + inserted + close_tag.encode(codec),
+                    start_tag[:-2] + b">" + inserted + b"</" + qname.group(1) + b">",
                 )
             )
     else:

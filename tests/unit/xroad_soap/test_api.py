@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 
 import pytest
 from lxml import etree
@@ -142,3 +143,61 @@ def test_inconsistent_answer_is_refused():
     with pytest.raises(GatewayError) as caught:
         response_with_echoed_headers(request, answer, "text/xml")
     assert caught.value.type == "Server.ServerProxy.ServiceFailed.InconsistentResponse"
+
+
+def test_rest_headers_mirror_the_fields_an_http_header_holds_exactly():
+    request = parse_request((QUERIES_DIR / "xml.query").read_bytes(), "text/xml")
+    assert request.headers.rest_headers() == [
+        ("X-Road-Client", "EE/BUSINESS/consumer"),
+        ("X-Road-Id", "1234567890"),
+        ("X-Road-UserId", "EE37702211234"),
+        ("X-Road-Issue", "issue"),
+    ]
+    # split-header.query: the issue spans three lines; it stays in the SOAP message only.
+    split = parse_request((QUERIES_DIR / "split-header.query").read_bytes(), "text/xml")
+    assert [name for name, _ in split.headers.rest_headers()] == [
+        "X-Road-Client",
+        "X-Road-Id",
+        "X-Road-UserId",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "kept"),
+    [
+        ("id", "", False),  # attachm2-utf8bom-inside.query: a fresh exchange id instead
+        ("id", "x" * 129, False),
+        ("id", "two words", False),
+        ("id", "ä", False),
+        ("userId", " padded", False),
+        ("userId", "tab\tinside", True),
+        ("issue", "", True),
+        ("issue", "two\nlines", False),
+    ],
+)
+def test_rest_headers_leave_out_what_a_header_cannot_carry(field: str, value: str, kept: bool):
+    body = (QUERIES_DIR / "xml.query").read_bytes()
+    body = re.sub(
+        rb"(<xroad:" + field.encode() + rb">)[^<]*(<)",
+        lambda m: m.group(1) + value.encode() + m.group(2),
+        body,
+        count=1,
+    )
+    request = parse_request(body, "text/xml")
+    name = {"id": "X-Road-Id", "userId": "X-Road-UserId", "issue": "X-Road-Issue"}[field]
+    assert (dict(request.headers.rest_headers()).get(name) == value) is kept
+
+
+def test_a_self_closing_answer_header_keeps_its_start_tag():
+    request = parse_request((QUERIES_DIR / "simple.query").read_bytes(), "text/xml")
+    answer = (
+        b'<s:Envelope xmlns:s="' + SOAP.encode() + b'"><s:Header xmlns:a="urn:a" a:b="c" />'
+        b"<s:Body><a:testQueryResponse xmlns:a='urn:a'/></s:Body></s:Envelope>"
+    )
+    out, _ = response_with_echoed_headers(request, answer, "text/xml")
+    start = b'<s:Envelope xmlns:s="' + SOAP.encode() + b'"><s:Header xmlns:a="urn:a" a:b="c" >'
+    assert out.startswith(start)
+    assert out.endswith(b"</s:Header>" + answer[answer.index(b"<s:Body>") :])
+    header = etree.fromstring(out).find(f"{{{SOAP}}}Header")
+    assert header is not None and header.get("{urn:a}b") == "c"
+    assert header[-1].tag == "{http://x-road.eu/xsd/xroad.xsd}requestHash"

@@ -9,6 +9,7 @@ common-message's SoapMessageTest), with its content types.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from tests.unit.xroad.xroad_shared import project_root
@@ -47,6 +48,13 @@ class Case:
     upstream: str = ""
     not_applicable: str = ""
     bom_variant: bool = True
+    # Through running gateways (tests/integration/test_soap_vectors.py): the fault the
+    # client gets instead of the outcome above and why, whether the provider's gateway
+    # answers itself (a metaservice), and the client subsystem the request is sent as.
+    gateway_fault: str | None = None
+    gateway_note: str = ""
+    answered_by_gateway: bool = False
+    client_subsystem: str = "subsys1"
 
 
 CASES: tuple[Case, ...] = (
@@ -452,30 +460,60 @@ CASES: tuple[Case, ...] = (
         "missing-org.query",
         upstream="Server.ClientProxy.UnknownMember",
         not_applicable="the member lookup is the directory's (gateway wiring), not parsing",
+        gateway_fault="Client.InvalidClientIdentifier",
+        gateway_note=(
+            "a client system sends only as the subsystem its certificate is bound to, and a "
+            "gateway's clients are subsystems of its own member: a client of a member the "
+            "directory does not know cannot be configured, so it cannot send at all"
+        ),
     ),
     Case(
         "NotAllowed",
         "notAllowed.query",
         upstream="Server.ServerProxy.AccessDenied",
         not_applicable="access rights are the gateway's access stage",
+        gateway_fault="Server.ClientProxy.AccessDenied",
+        gateway_note=(
+            "the directory grants the client subsystem nothing (upstream's mock configuration "
+            "denies the query); the caller's gateway applies the directory's access rights "
+            "before the request leaves it (the provider's gateway checks them again), so the "
+            "refusal is the client proxy's"
+        ),
+        client_subsystem="denied",
     ),
     Case(
         "InvalidServiceAddress",
         "invalid-service-address.query",
         upstream="Server.ServerProxy.ServiceFailed.UnknownHost",
         not_applicable="the backend address is configuration; the HTTP call is wiring",
+        gateway_fault="Server.ServerProxy.NetworkError",
+        gateway_note=(
+            "the service's backend address is a closed port on 127.0.0.1 (the tests use "
+            "loopback only, so no name to fail to resolve): xgw reports any backend it cannot "
+            "reach as Server.ServerProxy.NetworkError, as PR-REST's example 2 does"
+        ),
     ),
     Case(
         "SigningFailsInClientProxy",
         "signing-error-request.query",
         upstream="Server.ClientProxy.CannotCreateSignature",
         not_applicable="the security server's signer (HSM/OCSP); xgw signs hops with JWS",
+        gateway_fault="Client.InvalidClientIdentifier",
+        gateway_note=(
+            "no request makes xgw's signer fail; the vector's client is no client of the "
+            "consumer's gateway, which refuses it before signing anything"
+        ),
     ),
     Case(
         "SigningFailsInServerProxy",
         "signing-error-response.query",
         upstream="Server.ServerProxy.CannotCreateSignature",
         not_applicable="the security server's signer (HSM/OCSP); xgw signs hops with JWS",
+        gateway_fault="Client.InvalidClientIdentifier",
+        gateway_note=(
+            "no request makes xgw's signer fail; the vector's client is no client of the "
+            "consumer's gateway, which refuses it before signing anything"
+        ),
     ),
     Case(
         "ProxyEmulator",
@@ -488,12 +526,14 @@ CASES: tuple[Case, ...] = (
         "listMethods.query",
         upstream="metaservice (addon tests)",
         not_applicable="metaservices are answered by the gateway, not a backend (wiring)",
+        answered_by_gateway=True,
     ),
     Case(
         "AllowedMethods",
         "allowedMethods.query",
         upstream="metaservice (addon tests)",
         not_applicable="metaservices are answered by the gateway, not a backend (wiring)",
+        answered_by_gateway=True,
     ),
 )
 
@@ -507,3 +547,17 @@ NOT_MESSAGES: dict[str, str] = {
     "simplesoap.xml": "helper of upstream unit tests (same as simple.query)",
     "test.ocsp": "DER OCSP response for the security server's certificate checks",
 }
+
+
+def with_query_id(answer: bytes, query_id: str) -> bytes:
+    """The answer with the request's query id, as upstream's mock service answers.
+
+    Upstream's harness gives every request a fresh ``id`` and its mock service echoes it,
+    so the ``.answer`` files' own ids were never compared; the ids are ASCII here.
+    """
+    return re.sub(
+        rb"(<(?:[\w.-]+:)?id>)[^<]*(</(?:[\w.-]+:)?id>)",
+        lambda m: m.group(1) + query_id.encode() + m.group(2),
+        answer,
+        count=1,
+    )
