@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from gateway.frontends import operations, xroad_rest, xroad_soap
+from gateway.frontends import haalcentraal, operations, xroad_rest, xroad_soap
 from gateway.node import Node
 from gateway.settings import Settings
 from gateway.stages import client_side_pipeline, provider_side_pipeline
@@ -40,12 +40,14 @@ NODE = web.AppKey("node", Node)
 
 
 def create_client_app(node: Node) -> web.Application:
-    """The client port: X-Road REST and SOAP for the member's own client systems."""
+    """The client port: X-Road REST and SOAP, and the configured partner-native front doors."""
     app = web.Application(client_max_size=node.settings.security.max_body_bytes + 1)
     app[NODE] = node
     pipeline = client_side_pipeline(node)
     xroad_rest.add_routes(app, node, pipeline, direction="outbound", list_clients=True)
     xroad_soap.add_routes(app, node, pipeline)
+    if node.settings.haalcentraal.enabled:  # Haal Centraal BRP Personen (Dutch clients)
+        haalcentraal.add_routes(app, node, pipeline)
     operations.add_routes(app, node)
     return app
 

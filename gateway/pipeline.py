@@ -31,7 +31,7 @@ import uuid
 from asyncio import BaseTransport
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from gateway.audit.record import AuditRecord
 from gateway.directory import Directory, Member
@@ -97,6 +97,15 @@ class Exchange:
     # The client's format when its frontend fixes it (a Haal Centraal front door speaks
     # nl.brp whoever calls); None: the [[clients]] format of the authenticated client.
     client_format: str | None = None
+    # Canonical properties the frontend adds to the decoded request where it has none:
+    # what the client's format cannot say and the provider's needs (requester, purpose).
+    canonical_context: dict[str, Any] = field(default_factory=dict)
+    # The client's native request, kept when it was translated: the answer is shaped
+    # after it (a BRP answer has the request's type and only the fields it asked for).
+    client_request: bytes | None = None
+    # The canonical document the client sent when the gateway asked a question about it
+    # instead (gateway.stages.derive): the answer is folded back into it.
+    asked_about: dict[str, Any] | None = None
 
     def new_id(self) -> str:
         self.id = str(uuid.uuid4())

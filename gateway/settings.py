@@ -27,11 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from gateway.errors import ConfigError, GatewayError
-from gateway.identifiers import ClientId
+from gateway.identifiers import ClientId, ServiceId
 
 __all__ = [
     "ClientSettings",
     "DirectorySettings",
+    "HaalCentraalSettings",
     "KeyPairSettings",
     "ListenSettings",
     "SecuritySettings",
@@ -117,6 +118,13 @@ class ClientSettings:
     subsystem: str
     certificate: Path | None = None
     format: str = "opaque"  # a connector name: the client's requests are decoded from it
+    # SHA-256 (hex) of a bearer token that authenticates this subsystem at a front door
+    # that takes tokens (the Haal Centraal one); the token itself is never stored.
+    token_sha256: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.token_sha256 is not None:
+            object.__setattr__(self, "token_sha256", _fingerprints((self.token_sha256,))[0])
 
 
 @dataclass(frozen=True)
@@ -134,6 +142,19 @@ class ServiceSettings:
 
 
 @dataclass(frozen=True)
+class HaalCentraalSettings:
+    """The Haal Centraal BRP Personen front door; off by default."""
+
+    enabled: bool = False
+    service: str = ""  # the X-Road service it calls, e.g. DE/GOV/05974028/meldewesen/personen
+    path: str = "/personen"  # the path on that service
+    purpose: str = ""  # why the data is requested (XMeld anlassDesAbrufs); a BRP client never says
+    search_area: tuple[str, ...] = ()  # where to search (Destatis keys: 2, 5, 8 or 12 digits)
+    requester: str = ""  # the requesting authority's name; unset: its member's directory name
+    require_token: bool = False  # a bearer token on every call, also with a client certificate
+
+
+@dataclass(frozen=True)
 class Settings:
     member: MemberSettings
     listen: ListenSettings
@@ -145,6 +166,7 @@ class Settings:
     timeouts: TimeoutSettings = field(default_factory=TimeoutSettings)
     xroad: XRoadSettings = field(default_factory=XRoadSettings)
     translation: TranslationSettings = field(default_factory=TranslationSettings)
+    haalcentraal: HaalCentraalSettings = field(default_factory=HaalCentraalSettings)
     clients: tuple[ClientSettings, ...] = ()
     services: tuple[ServiceSettings, ...] = ()
 
@@ -374,6 +396,8 @@ def _check_consistency(settings: Settings) -> None:
                 f"clients[{index}].certificate",
                 "is required unless security.allow_plain_loopback = true",
             )
+    _check_tokens(settings.clients)
+    _check_haalcentraal(settings.haalcentraal)
     for index, service in enumerate(settings.services):
         if not service.backend.startswith(("http://", "https://")):
             raise ConfigError(
@@ -410,6 +434,52 @@ def _check_consistency(settings: Settings) -> None:
 
 
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
+_REGION_KEY = re.compile("[0-9]{2}|[0-9]{5}|[0-9]{8}|[0-9]{12}")
+
+
+def _check_tokens(clients: tuple[ClientSettings, ...]) -> None:
+    seen: set[str] = set()
+    for index, client in enumerate(clients):
+        token = client.token_sha256
+        if token is None:
+            continue
+        if not _SHA256_HEX.fullmatch(token):
+            raise ConfigError(
+                f"clients[{index}].token_sha256",
+                "must be the token's SHA-256 in hex (64 digits), never the token itself",
+            )
+        if token in seen:
+            raise ConfigError(
+                f"clients[{index}].token_sha256", "the same token hash is given twice"
+            )
+        seen.add(token)
+
+
+def _check_haalcentraal(hc: HaalCentraalSettings) -> None:
+    if not hc.enabled:
+        return
+    try:
+        ServiceId.parse(hc.service)
+    except GatewayError:
+        raise ConfigError(
+            "haalcentraal.service",
+            f"must be a service INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE, not {hc.service!r}",
+        ) from None
+    if not hc.path.startswith("/") or any(c in hc.path for c in "?#") or " " in hc.path:
+        raise ConfigError("haalcentraal.path", f"must be a path starting with '/', not {hc.path!r}")
+    if not hc.purpose.strip():
+        raise ConfigError(
+            "haalcentraal.purpose",
+            "is required: a BRP client never says why it asks, and the register needs it",
+        )
+    for index, key in enumerate(hc.search_area):
+        if not _REGION_KEY.fullmatch(key):
+            raise ConfigError(
+                f"haalcentraal.search_area[{index}]",
+                f"must be a Destatis region key of 2, 5, 8 or 12 digits, not {key!r}",
+            )
+    if hc.requester and not hc.requester.strip():
+        raise ConfigError("haalcentraal.requester", "must not be blank")
 
 
 def _valid_id(text: str) -> bool:

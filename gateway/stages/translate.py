@@ -8,14 +8,21 @@ Usage::
 Between two gateways a translated exchange carries one canonical document per
 message (``application/vnd.xgw.canonical+json``: kind, document, notes), signed
 like any body. Each gateway knows only its own side's format: the caller's
-gateway the client system's (``[[clients]] format``), the provider's gateway the
-backend's (``[[services]] format``). ``opaque`` on either side means no
-translation there; a body that is not canonical passes to the backend as it is.
+gateway the client system's (``[[clients]] format``, or the one its frontend fixes
+in ``Exchange.client_format``), the provider's gateway the backend's
+(``[[services]] format``). ``opaque`` on either side means no translation there; a
+body that is not canonical passes to the backend as it is.
+
+A frontend may add canonical properties the client's format has no place for
+(``Exchange.canonical_context``); a connector that shapes its answers after the
+request (:class:`AnswersRequests`, e.g. a BRP answer's ``type`` and ``fields``)
+gets the client's native request back when the answer is encoded.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
 import orjson
 
@@ -29,6 +36,7 @@ from gateway.xroad_rest import last_header
 
 __all__ = [
     "CANONICAL_MEDIA_TYPE",
+    "AnswersRequests",
     "DecodeBackendResponse",
     "DecodeClientRequest",
     "EncodeBackendRequest",
@@ -97,8 +105,41 @@ async def decode_native(node: Node, name: str, body: bytes, media_type: str) -> 
     return envelope
 
 
+@runtime_checkable
+class AnswersRequests(Protocol):
+    """A connector whose answer depends on the request it answers (the request's own bytes)."""
+
+    def encode_answer(
+        self, envelope: Envelope, request: bytes
+    ) -> tuple[bytes, str, Sequence[str]]: ...
+
+
 def _rehome(error: GatewayError, origin: str) -> GatewayError:
     return error.with_origin(origin)
+
+
+def _client_format(ex: Exchange, formats: dict[str, str]) -> str:
+    """The frontend's fixed format, else the authenticated client's configured one."""
+    return ex.client_format or formats.get(str(ex.client), _OPAQUE)
+
+
+def _with_context(envelope: Envelope, ex: Exchange, name: str) -> Envelope:
+    """The decoded request plus what the frontend adds where the request has nothing."""
+    document = envelope.document
+    assert document is not None and envelope.kind is not None
+    added = {k: v for k, v in ex.canonical_context.items() if k not in document}
+    if not added:
+        return envelope
+    merged = {**document, **added}
+    try:
+        validate_canonical(envelope.kind, merged)
+    except ConnectorError as exc:  # the frontend's configuration does not fit
+        raise _rehome(exc, CLIENT_PROXY) from None
+    notes = [f"{name}: $.{key}: added by the frontend (the format has no field for it)"
+             for key in added]  # fmt: skip
+    return Envelope(
+        envelope.media_type, document=merged, notes=(*envelope.notes, *notes), kind=envelope.kind
+    )
 
 
 class DecodeClientRequest:
@@ -109,14 +150,16 @@ class DecodeClientRequest:
         self.formats = {c.subsystem: c.format for c in node.settings.clients}
 
     async def __call__(self, ex: Exchange) -> None:
-        name = self.formats.get(str(ex.client), _OPAQUE)
+        name = _client_format(ex, self.formats)
         if name == _OPAQUE or not ex.body:
             return
         try:
             envelope = await decode_native(self.node, name, ex.body, _content_type(ex.headers))
         except ConnectorError as exc:
             raise _rehome(exc, CLIENT) from None  # the client's payload failed its schema
+        envelope = _with_context(envelope, ex, name)
         ex.notes.extend(envelope.notes)
+        ex.client_request = ex.body
         ex.body = to_wire(envelope)
         ex.headers = _with_content_type(ex.headers, CANONICAL_MEDIA_TYPE)
         ex.request_digest = body_digest(ex.body)
@@ -132,12 +175,16 @@ class EncodeClientResponse:
 
     async def __call__(self, ex: Exchange) -> None:
         reply = ex.response
-        name = self.formats.get(str(ex.client), _OPAQUE)
+        name = _client_format(ex, self.formats)
         if reply is None or name == _OPAQUE or not _is_canonical(_content_type(reply.headers)):
             return
         try:
             envelope = from_wire(reply.body)
-            body, media_type, lost = await encode_native(self.node, name, envelope)
+            connector = self.node.connectors.get(name)
+            if isinstance(connector, AnswersRequests) and ex.client_request is not None:
+                body, media_type, lost = connector.encode_answer(envelope, ex.client_request)
+            else:
+                body, media_type, lost = await encode_native(self.node, name, envelope)
         except ConnectorError as exc:
             raise _rehome(exc, CLIENT_PROXY) from None
         ex.notes.extend([*envelope.notes, *lost])

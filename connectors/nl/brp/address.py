@@ -13,12 +13,15 @@ Usage::
   nummeraanduidingIdentificatie -> addressId, adminUnitL1 "NL".
 - ``Locatie``: locatiebeschrijving -> locatorName, adminUnitL1 "NL".
 - ``VerblijfplaatsBuitenland``: regel1..3 -> fullAddress (one line each); the land
-  code is noted (no Landentabel -> ISO 3166-1 table).
+  code is noted (no Landentabel -> ISO 3166-1 table). A foreign address without
+  fullAddress (a German one from XMeld, say) is written as lines of its parts:
+  street and number, then postcode and place.
 - ``VerblijfplaatsOnbekend``: no address (a note).
 
 Encoding picks the type from the canonical fields: a foreign country, or only
 ``fullAddress``, gives ``VerblijfplaatsBuitenland``; only ``locatorName`` gives
-``Locatie``; anything else ``Adres``.
+``Locatie``; anything else ``Adres``. :func:`adressering` writes the address lines
+a BRP answer derives from the same address (``adressering``: adresregel1..3).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from typing import Any
 from connectors.canonical import Address, LocatorDesignator
 from connectors.nl._common import Notes
 
-__all__ = ["address_from_brp", "address_to_brp"]
+__all__ = ["address_from_brp", "address_to_brp", "adressering", "is_domestic"]
 
 _FUNCTIE = {"W": "woonadres", "B": "briefadres"}
 _HOUSE = (
@@ -41,6 +44,7 @@ _HOUSE = (
 _ADRES_KEYS = {"officieleStraatnaam", "huisnummer", "huisletter", "huisnummertoevoeging"}
 _ADRES_KEYS |= {"postcode", "woonplaats"}
 _LINES = ("regel1", "regel2", "regel3")
+_LINE_LENGTHS = (40, 50, 35)  # regel1..3 and adresregel1..3: the OpenAPI's maxLength
 _NUMBER = re.compile(r"([0-9]{1,5})([A-Za-z])?")
 
 
@@ -123,12 +127,21 @@ def _buitenland_from(va: Mapping[str, Any], path: str, notes: Notes) -> Address:
     return address
 
 
+_DUTCH = {"thoroughfare", "locatorDesignator", "locatorDesignators", "postCode", "postName"}
+
+
+def is_domestic(address: Address) -> bool:
+    """Whether BRP writes ``address`` as one in the Netherlands (Adres, Locatie)."""
+    country = address.get("adminUnitL1")
+    if country is not None:
+        return country == "NL"
+    return not ("fullAddress" in address and not _DUTCH & address.keys())
+
+
 def address_to_brp(address: Address, functie: str, path: str, notes: Notes) -> dict[str, Any]:
     country = address.get("adminUnitL1")
-    dutch = {"thoroughfare", "locatorDesignator", "locatorDesignators", "postCode", "postName"}
-    if (country is not None and country != "NL") or (
-        "fullAddress" in address and not dutch & address.keys() and country is None
-    ):
+    dutch = _DUTCH
+    if not is_domestic(address):
         if functie == "B":
             notes.add(path, "sent as a plain verblijfplaats (BRP marks no foreign briefadres)")
         return _buitenland_to(address, path, notes)
@@ -187,19 +200,65 @@ def _house_to(address: Address, path: str, notes: Notes) -> dict[str, Any]:
 
 
 def _buitenland_to(address: Address, path: str, notes: Notes) -> dict[str, Any]:
-    va: dict[str, Any] = {}
-    lines = address.get("fullAddress", "").split("\n") if "fullAddress" in address else []
-    if len(lines) > len(_LINES):
-        notes.add(f"{path}.fullAddress", "lines after the third not sent (BRP has regel1..3)")
-    for key, line in zip(_LINES, lines, strict=False):
-        va[key] = line
+    va = dict(zip(_LINES, _foreign_lines(address, path, notes), strict=False))
     if "adminUnitL1" in address:
         notes.add(
             f"{path}.adminUnitL1",
             "not sent (xgw has no table from ISO 3166-1 to the BRP Landentabel)",
         )
-    _note_unused(address, {"fullAddress", "adminUnitL1"}, path, notes)
     return {"type": "VerblijfplaatsBuitenland", "verblijfadres": va}
+
+
+def _foreign_lines(address: Address, path: str, notes: Notes) -> list[str]:
+    """Up to three lines: fullAddress's, else street and number, then postcode and place."""
+    if "fullAddress" in address:
+        lines = address["fullAddress"].split("\n")
+        if len(lines) > len(_LINES):
+            notes.add(f"{path}.fullAddress", "lines after the third not sent (BRP has regel1..3)")
+        _note_unused(address, {"fullAddress", "adminUnitL1"}, path, notes)
+        return _fitting(lines[: len(_LINES)], f"{path}.fullAddress", notes)
+    street = _joined(address.get("thoroughfare"), address.get("locatorDesignator"))
+    place = _joined(address.get("postCode"), address.get("postName"))
+    used = {"thoroughfare", "locatorDesignator", "postCode", "postName", "adminUnitL1"}
+    if "locatorDesignators" in address and "locatorDesignator" in address:
+        used.add("locatorDesignators")  # the same number, in parts
+    _note_unused(address, used, path, notes)
+    return _fitting([line for line in (street, place) if line], path, notes)
+
+
+def _joined(*parts: str | None) -> str:
+    return " ".join(part for part in parts if part)
+
+
+def _fitting(lines: list[str], path: str, notes: Notes) -> list[str]:
+    """The lines up to the first that is longer than BRP allows (that one and later: notes)."""
+    for i, (line, limit) in enumerate(zip(lines, _LINE_LENGTHS, strict=False)):
+        if len(line) > limit:
+            notes.add(path, f"line {i + 1} and later not sent (longer than {limit} characters)")
+            return lines[:i]
+    return lines
+
+
+def adressering(address: Address, path: str, notes: Notes) -> dict[str, Any]:
+    """The address lines a BRP answer derives from ``address`` (adressering)."""
+    if is_domestic(address) and "locatorName" in address and not _DUTCH & address.keys():
+        lines = [address["locatorName"]]
+    elif is_domestic(address):
+        house = address.get("locatorDesignator")
+        if house is None and "locatorDesignators" in address:
+            house = " ".join(p["designator"] for p in address["locatorDesignators"])
+        post_code = address.get("postCode", "").replace(" ", "")
+        if len(post_code) == 6:  # "2497BV" -> "2497 BV", as on an envelope
+            post_code = f"{post_code[:4]} {post_code[4:]}"
+        post_name = address.get("postName", "").upper()
+        lines = [_joined(address.get("thoroughfare"), house)]
+        lines.append(f"{post_code}  {post_name}".strip() if post_code else post_name)
+    else:
+        lines = _foreign_lines(address, path, Notes(notes.connector))
+        if "adminUnitL1" in address:
+            notes.add(f"{path}.adminUnitL1", "adressering.land not sent (no BRP Landentabel code)")
+    lines = _fitting([line for line in lines if line], path, notes)
+    return {f"adresregel{i + 1}": line for i, line in enumerate(lines)}
 
 
 def _note_unused(address: Address, used: set[str], path: str, notes: Notes) -> None:

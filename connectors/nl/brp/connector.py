@@ -6,12 +6,17 @@ Usage::
     envelope = await connector.decode(body, "application/json")   # PersonQuery or Person(s)
     body, media_type = await connector.encode(envelope)
 
+    refusal = connector.check_request(body)        # the API's own 400 rules, per parameter
+    body, media_type, notes = connector.encode_answer(envelope, request)  # the answer to it
+
 A body with ``fields`` and query parameters is a request (``PersonQuery``); one
 with ``personen`` (or only ``type``) is a response. A response with exactly one
 person decodes to ``Person``, any other number to ``PersonList``
-(``{"persons": [...]}``), which the canonical model does not define yet (see
-docs/connectors/nl-brp.md). Input is validated before mapping and output after,
+(``{"persons": [...]}``). Input is validated before mapping and output after,
 against the shipped schema or the official OpenAPI (``schema_dir``).
+``encode_answer`` writes the answer to one request (its ``type``, ``Persoon`` or
+``PersoonBeperkt``, only the ``fields`` it names): the gateway calls it at the
+client's edge, where the request is known.
 """
 
 from __future__ import annotations
@@ -23,15 +28,18 @@ from typing import Any
 from connectors.base import ConnectorOptions, EncodeWithNotes, Envelope
 from connectors.canonical import Person
 from connectors.nl._common import Notes, drop_empty, dump_json, json_media_type, parse_json
+from connectors.nl.brp.answer import answer_to
+from connectors.nl.brp.paths import PersonPaths
 from connectors.nl.brp.person import person_from_brp, person_to_brp
 from connectors.nl.brp.query import RAADPLEEG, query_from_brp, query_to_brp
-from connectors.nl.brp.schema import REQUEST, RESPONSE, SCHEMA_ID, load_schemas
+from connectors.nl.brp.requests import RequestRefusal, RequestRules
+from connectors.nl.brp.schema import REQUEST, RESPONSE, SCHEMA_ID, load_derived, load_schemas
 from gateway.errors import ConnectorError
 
 __all__ = ["MEDIA_TYPE", "PERSON_LIST", "BrpConnector"]
 
 MEDIA_TYPE = "application/json"
-PERSON_LIST = "PersonList"  # proposed canonical kind: {"persons": [Person, ...]}
+PERSON_LIST = "PersonList"  # canonical kind: {"persons": [Person, ...]}
 _NAME = "nl.brp"
 _logger = logging.getLogger("gateway.connector.nl.brp")
 
@@ -42,7 +50,34 @@ class BrpConnector(EncodeWithNotes):
 
     def __init__(self, options: ConnectorOptions | None = None) -> None:
         self.options = options or ConnectorOptions()
-        self.schemas = load_schemas(self.options.schema_dir)
+        derived = load_derived(self.options.schema_dir)
+        self.schemas = load_schemas(self.options.schema_dir, derived)
+        self.paths = PersonPaths.from_schema(derived)
+        self.rules = RequestRules.from_schema(
+            derived, self.paths, lenient=self.options.lenient_identifiers
+        )
+
+    def check_request(self, body: Mapping[str, Any]) -> RequestRefusal | None:
+        """What the API would refuse in ``body`` (a JSON object), parameter by parameter."""
+        return self.rules.check(body)
+
+    def encode_answer(
+        self, envelope: Envelope, request: bytes
+    ) -> tuple[bytes, str, tuple[str, ...]]:
+        """The answer to ``request`` (the client's BRP request) holding the canonical persons."""
+        body = parse_json(request, _NAME)
+        if not isinstance(body, dict) or not self.schemas.is_valid(REQUEST, body):
+            raise ConnectorError(f"{_NAME}: the request to answer is not a valid BRP request")
+        document = envelope.document
+        if document is None or envelope.kind not in ("Person", PERSON_LIST):
+            raise ConnectorError(f"{_NAME}: cannot answer with a {envelope.kind!r} document")
+        persons: list[Person] = (
+            [document] if envelope.kind == "Person" else list(document.get("persons", []))  # type: ignore[list-item]
+        )
+        notes = Notes(_NAME)
+        native = answer_to(body, persons, self.paths, notes)
+        self.schemas.check(RESPONSE, native)
+        return dump_json(native), MEDIA_TYPE, notes.as_tuple()
 
     async def decode(self, body: bytes, media_type: str) -> Envelope:
         return self.decode_message(body, media_type)

@@ -8,9 +8,15 @@ Usage::
     # -> ["burgerservicenummer", "geboorte"]
 
 One table, :data:`FIELDS`, says which canonical paths each BRP field gives. A
-selection is never widened (``fields`` is data minimisation): a BRP field that
-is not in the table, or a canonical path no BRP field covers exactly, is left
-out with a note. Encoding picks the broadest BRP fields whose canonical paths
+selection is never widened (``fields`` is data minimisation) beyond the smallest
+table entry that holds the field: a BRP path below an entry (``geslacht.code``,
+``geboorte.datum.jaar``, ``verblijfplaats.verblijfadres.postcode``) asks for that
+entry's canonical paths, and the answer is cut to the exact BRP fields at the
+client's edge (:mod:`connectors.nl.brp.answer`). A BRP field under no entry, or a
+canonical path no BRP field covers exactly, is left out with a note. Decoding also
+knows the fields a BRP answer derives from the address (``adressering``, and the
+aliases of :data:`connectors.nl.brp.paths.ALIASES`), which no BRP request built
+by encoding asks for. Encoding picks the broadest BRP fields whose canonical paths
 were all asked for, in the order they were asked for; ``verblijfplaats`` gives a
 residence or a postal address (never both), so asking for either selects it.
 """
@@ -21,7 +27,14 @@ from collections.abc import Iterable, Sequence
 
 from connectors.nl._common import Notes
 
-__all__ = ["BEPERKT", "DEFAULT_FIELDS", "FIELDS", "fields_from_brp", "fields_to_brp"]
+__all__ = [
+    "BEPERKT",
+    "DEFAULT_FIELDS",
+    "DERIVED",
+    "FIELDS",
+    "fields_from_brp",
+    "fields_to_brp",
+]
 
 # BRP field -> the canonical paths it gives; broader fields before narrower ones.
 FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -69,7 +82,15 @@ DEFAULT_FIELDS = (
     "nationaliteiten",
     "verblijfplaats",
 )
+_ADDRESSES = ("residenceAddress", "postalAddress")
+# Fields of a BRP answer made from the address; asked for by a client, never sent to a register.
+DERIVED: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("adressering", _ADDRESSES),
+    ("adresseringBinnenland", _ADDRESSES),
+    ("verblijfplaatsBinnenland", _ADDRESSES),
+)
 _TABLE = dict(FIELDS)
+_FROM_BRP = {**_TABLE, **dict(DERIVED)}
 # One BRP field that gives one of its canonical paths, never both: asking for either is enough.
 _EITHER = frozenset({"verblijfplaats"})
 
@@ -77,12 +98,22 @@ _EITHER = frozenset({"verblijfplaats"})
 def fields_from_brp(fields: Iterable[str], notes: Notes) -> list[str]:
     wanted: list[str] = []
     for index, field in enumerate(fields):
-        paths = _TABLE.get(field)
+        paths = _entry(field)
         if paths is None:
             notes.add(f"$.fields[{index}]", "field selection not carried (no canonical path)")
             continue
         wanted.extend(p for p in paths if p not in wanted)
     return wanted
+
+
+def _entry(field: str) -> tuple[str, ...] | None:
+    """The canonical paths of ``field``, or of the smallest table entry above it."""
+    parts = field.split(".")
+    for end in range(len(parts), 0, -1):
+        paths = _FROM_BRP.get(".".join(parts[:end]))
+        if paths is not None:
+            return paths
+    return None
 
 
 def fields_to_brp(wanted: Sequence[str], notes: Notes, *, beperkt: bool) -> list[str]:

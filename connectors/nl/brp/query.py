@@ -25,6 +25,7 @@ from connectors.nl.brp.fields import DEFAULT_FIELDS, fields_from_brp, fields_to_
 from gateway.errors import ConnectorError
 
 __all__ = [
+    "ALL_TYPES",
     "GENDER_FROM_BRP",
     "GENDER_TO_BRP",
     "RAADPLEEG",
@@ -35,6 +36,17 @@ __all__ = [
 
 RAADPLEEG = "RaadpleegMetBurgerservicenummer"
 ZOEK = "ZoekMetGeslachtsnaamEnGeboortedatum"
+# Every query type of the API (BRP API Personen 2.7.0, PersonenQuery's discriminator);
+# nl.brp translates RAADPLEEG and ZOEK.
+ALL_TYPES = (
+    ZOEK,
+    "ZoekMetNaamEnGemeenteVanInschrijving",
+    RAADPLEEG,
+    "ZoekMetPostcodeEnHuisnummer",
+    "ZoekMetStraatHuisnummerEnGemeenteVanInschrijving",
+    "ZoekMetNummeraanduidingIdentificatie",
+    "ZoekMetAdresseerbaarObjectIdentificatie",
+)
 GENDER_FROM_BRP = {"M": "male", "V": "female", "O": "unknown"}
 GENDER_TO_BRP = {v: k for k, v in GENDER_FROM_BRP.items()}
 _COMMON = {"type", "fields", "gemeenteVanInschrijving"}

@@ -33,6 +33,7 @@ __all__ = [
     "SCHEMA_ID",
     "SHIPPED",
     "derive_personen",
+    "load_derived",
     "load_schemas",
 ]
 
@@ -63,14 +64,21 @@ def derive_personen(openapi: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def load_schemas(schema_dir: Path | None) -> CompiledSchemas:
+def load_derived(schema_dir: Path | None) -> dict[str, Any]:
+    """The derived schema: the shipped one, or the official document's derivation."""
     if schema_dir is None:
-        derived = shipped.load_json(SHIPPED)
-    else:
-        path = schema_dir / OFFICIAL_PATH
-        try:
-            derived = derive_personen(orjson.loads(path.read_bytes()))
-        except (OSError, orjson.JSONDecodeError, KeyError) as exc:
-            problem = f"nl.brp needs the official Haal Centraal OpenAPI at {path}: {exc}"
-            raise ConfigError("translation.schema_dir", problem) from exc
+        return shipped.load_json(SHIPPED)  # type: ignore[no-any-return]
+    path = schema_dir / OFFICIAL_PATH
+    try:
+        return derive_personen(orjson.loads(path.read_bytes()))
+    except (OSError, orjson.JSONDecodeError, KeyError) as exc:
+        problem = f"nl.brp needs the official Haal Centraal OpenAPI at {path}: {exc}"
+        raise ConfigError("translation.schema_dir", problem) from exc
+
+
+def load_schemas(
+    schema_dir: Path | None, derived: Mapping[str, Any] | None = None
+) -> CompiledSchemas:
+    if derived is None:
+        derived = load_derived(schema_dir)
     return CompiledSchemas(derived, (REQUEST, RESPONSE), prefix="nl.brp")

@@ -62,6 +62,8 @@ _NOT_SENT = (
 
 class KvkConnector(EncodeWithNotes):
     name = _NAME
+    # The canonical kinds a request to this format's services may be (gateway.stages.derive).
+    request_kinds: tuple[str, ...] = ("LegalEntityQuery",)
     schema_ids: tuple[str, ...] = (SCHEMA_ID,)
 
     def __init__(self, options: ConnectorOptions | None = None) -> None:

@@ -91,13 +91,29 @@ def _expected_house(address: Doc) -> list[Doc]:
     return [{"designator": parts[k], "type": k} for k in kinds if k in parts]
 
 
+def _fitting(lines: list[str]) -> list[str]:
+    """The lines before the first one longer than BRP's regel1..3 (40, 50, 35) allow."""
+    for i, (line, limit) in enumerate(zip(lines, (40, 50, 35), strict=False)):
+        if len(line) > limit:
+            return lines[:i]
+    return lines
+
+
 def _expected_address(address: Doc, postal: bool) -> tuple[str, Doc | None]:
     role = "postalAddress" if postal else "residenceAddress"
     country = address.get("adminUnitL1")
     if (country is not None and country != "NL") or (
         "fullAddress" in address and not DUTCH & address.keys() and country is None
     ):
-        lines = address["fullAddress"].split("\n")[:3] if "fullAddress" in address else []
+        if "fullAddress" in address:
+            lines = address["fullAddress"].split("\n")[:3]
+        else:  # written as lines of its parts: street and number, postcode and place
+            lines = [
+                " ".join(address[k] for k in keys if k in address)
+                for keys in (("thoroughfare", "locatorDesignator"), ("postCode", "postName"))
+            ]
+            lines = [line for line in lines if line]
+        lines = _fitting(lines)
         return "residenceAddress", ({"fullAddress": "\n".join(lines)} if lines else None)
     if "locatorName" in address and not (DUTCH | {"addressId"}) & address.keys():
         return role, {"locatorName": address["locatorName"], "adminUnitL1": "NL"}
