@@ -11,10 +11,11 @@ Usage::
     # gateway.directory_manager keeps one current: refresh, rollback refusal, expiry.
 
 The document is JSON (``schemas/directory.v1.json``, docs/directory.md) signed by the
-federation operator as a compact JWS. A gateway holds the operator's certificate as its
-trust anchor, refreshes the directory periodically, never goes back to a lower
-``sequence`` and refuses to work once the directory it holds has expired, like X-Road's
-global configuration.
+federation operator as a compact JWS. A member is an xgw gateway, or a partner without
+xgw (``Member.partner``) that gateways call in its own protocol (docs/partner-routes.md).
+A gateway holds the operator's certificate as its trust anchor, refreshes the directory
+periodically, never goes back to a lower ``sequence`` and refuses to work once the
+directory it holds has expired, like X-Road's global configuration.
 """
 
 from __future__ import annotations
@@ -51,9 +52,12 @@ __all__ = [
     "CLOCK_SKEW",
     "FORMAT",
     "JWS_TYPE",
+    "NATIVE",
+    "XROAD",
     "Directory",
     "Endpoint",
     "Member",
+    "Partner",
     "Service",
     "directory_schema",
     "format_timestamp",
@@ -79,6 +83,18 @@ _JWS = jwt.PyJWS(algorithms=list(_ALGORITHMS), options={"enforce_minimum_key_len
 
 # ---------------------------------------------------------------------------- model
 
+# How a partner without xgw is reached (docs/partner-routes.md).
+XROAD = "x-road"  # through its X-Road security server: REST at /r1/..., SOAP 4.0 with headers
+NATIVE = "native"  # its own SOAP or REST service, called directly (e.g. Flemish MAGDA)
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    """A member without xgw: the protocol it speaks and the base URL it is reached at."""
+
+    protocol: str  # XROAD or NATIVE
+    url: str
+
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
@@ -95,18 +111,32 @@ class Service:
     format: str  # connector name, or "opaque"
     endpoints: tuple[Endpoint, ...]
     openapi: str | None
+    version: str | None = None  # X-Road serviceVersion (SOAP services)
+    address: str | None = None  # a native partner's service: its path below the partner's url
 
 
 @dataclass(frozen=True)
 class Member:
+    """A member of the federation: an xgw gateway, or a partner reached in its own protocol.
+
+    A gateway has ``gateway_url`` and signing certificates and no ``partner``; a partner
+    has ``partner`` and neither of the others. ``tls_certificates`` are the gateway's
+    (client and server) or the partner's server certificates, pinned when calling it.
+    """
+
     id: ClientId
     name: str
-    gateway_url: str
+    gateway_url: str | None
     tls_fingerprints: frozenset[str]  # hex SHA-256 of each TLS certificate's DER
     tls_certificates: tuple[x509.Certificate, ...]
     signing_certificates: tuple[x509.Certificate, ...]
     subsystems: tuple[tuple[str, str], ...]  # (code, name)
     services: tuple[Service, ...]
+    partner: Partner | None = None
+
+    @property
+    def is_partner(self) -> bool:
+        return self.partner is not None
 
 
 def format_timestamp(value: datetime) -> str:
@@ -138,7 +168,18 @@ def _json_path(parts: Iterable[str | int]) -> str:
     return out or "(document)"
 
 
+# Why a property is refused where the schema forbids it (``{"not": {}}``: jsonschema names
+# the property's path for that, not for ``false``): a partner member's gateway properties.
+_NOT_ALLOWED = {
+    "gateway_url": "a partner member (one with 'partner') is reached at partner.url",
+    "signing_certificates": "a partner member (one with 'partner') signs no xgw messages",
+}
+
+
 def _schema_message(error: ValidationError) -> str:
+    if error.validator == "not" and error.validator_value == {} and error.path:
+        name = str(error.path[-1])
+        return f"not allowed: {_NOT_ALLOWED.get(name, 'this property is not allowed here')}"
     # The message quotes the offending value, which may be a whole PEM certificate:
     # shorten the quote, keep the explanation.
     text = error.message
@@ -206,11 +247,22 @@ def _unique(path: str, what: str, values: Iterable[object]) -> None:
         seen.add(value)
 
 
-def _service(path: str, member: ClientId, entry: Mapping[str, Any], codes: set[str]) -> Service:
+def _service(
+    path: str,
+    member: ClientId,
+    entry: Mapping[str, Any],
+    codes: set[str],
+    partner: Partner | None,
+) -> Service:
     if entry["subsystem"] not in codes:
         raise DirectoryError(
             f"{path}.subsystem: {entry['subsystem']!r} is not a subsystem of {member}"
         )
+    if "version" in entry and entry["type"] != "SOAP":
+        raise DirectoryError(f"{path}.version: only a SOAP service has a serviceVersion")
+    if "address" in entry and (partner is None or partner.protocol != NATIVE):
+        # An X-Road partner's services are found by their identifier, a gateway's by /r1/.
+        raise DirectoryError(f"{path}.address: only a service of a native partner has an address")
     provider = ClientId(
         member.instance, member.member_class, member.member_code, entry["subsystem"]
     )
@@ -222,30 +274,35 @@ def _service(path: str, member: ClientId, entry: Mapping[str, Any], codes: set[s
         entry.get("format", "opaque"),
         endpoints,
         entry.get("openapi"),
+        entry.get("version"),
+        entry.get("address"),
     )
 
 
 def _member(path: str, entry: Mapping[str, Any]) -> Member:
     member_id = _identifier(f"{path}.id", ClientId.parse, entry["id"])
+    partner_entry = entry.get("partner")
+    partner = Partner(partner_entry["protocol"], partner_entry["url"]) if partner_entry else None
     subsystems = tuple((s["code"], s["name"]) for s in entry.get("subsystems", []))
     _unique(f"{path}.subsystems", "subsystem", (code for code, _ in subsystems))
     codes = {code for code, _ in subsystems}
     services = tuple(
-        _service(f"{path}.services[{i}]", member_id, s, codes)
+        _service(f"{path}.services[{i}]", member_id, s, codes, partner)
         for i, s in enumerate(entry.get("services", []))
     )
     _unique(f"{path}.services", "service", (s.id for s in services))
     tls = _certificates(f"{path}.tls_certificates", entry["tls_certificates"])
-    signing = _certificates(f"{path}.signing_certificates", entry["signing_certificates"])
+    signing = _certificates(f"{path}.signing_certificates", entry.get("signing_certificates", []))
     return Member(
         member_id,
         entry["name"],
-        entry["gateway_url"],
+        entry.get("gateway_url"),
         frozenset(fingerprint(c) for c in tls),
         tls,
         signing,
         subsystems,
         services,
+        partner,
     )
 
 
@@ -254,7 +311,8 @@ class _Indexes:
     members: dict[ClientId, Member]
     services: dict[ServiceId, Service]
     services_of: dict[ClientId, tuple[Service, ...]]
-    by_tls_fingerprint: dict[str, Member]
+    by_tls_fingerprint: dict[str, Member]  # gateways only
+    partners_by_tls_fingerprint: dict[str, tuple[Member, ...]]
     by_kid: dict[str, tuple[Member, x509.Certificate]]
 
 
@@ -265,21 +323,29 @@ def _index(members: Sequence[Member]) -> _Indexes:
     for service in services.values():
         services_of[service.id.provider] = (*services_of.get(service.id.provider, ()), service)
     by_fp: dict[str, Member] = {}
+    partners_fp: dict[str, tuple[Member, ...]] = {}
     by_kid: dict[str, tuple[Member, x509.Certificate]] = {}
     for i, member in enumerate(members):
         for fp in member.tls_fingerprints:
-            # One certificate for two members would let one act as the other.
-            if by_fp.setdefault(fp, member) is not member:
+            # One certificate for two members would let one act as the other. Partners
+            # reached through one X-Road security server share its certificate: harmless,
+            # since a partner's certificate never authenticates anyone to a gateway.
+            other = by_fp.get(fp) or next(iter(partners_fp.get(fp, ())), None)
+            if other is not None and not (member.is_partner and other.is_partner):
                 raise DirectoryError(
-                    f"members[{i}].tls_certificates: {fp} is listed for {by_fp[fp].id} too"
+                    f"members[{i}].tls_certificates: {fp} is listed for {other.id} too"
                 )
+            if member.is_partner:
+                partners_fp[fp] = (*partners_fp.get(fp, ()), member)
+            else:
+                by_fp[fp] = member
         for cert in member.signing_certificates:
             if by_kid.setdefault(kid(cert), (member, cert))[0] is not member:
                 raise DirectoryError(
                     f"members[{i}].signing_certificates: kid {kid(cert)} "
                     f"is listed for {by_kid[kid(cert)][0].id} too"
                 )
-    return _Indexes({m.id: m for m in members}, services, services_of, by_fp, by_kid)
+    return _Indexes({m.id: m for m in members}, services, services_of, by_fp, partners_fp, by_kid)
 
 
 def _access(
@@ -378,8 +444,16 @@ class Directory:
         return self._indexes.services_of.get(provider, ())
 
     def member_by_tls_fingerprint(self, fp_hex: str) -> Member | None:
-        """Accepts ``ab12...`` as well as ``AB:12:...``."""
+        """The gateway member with this TLS certificate; never a partner.
+
+        Accepts ``ab12...`` as well as ``AB:12:...``.
+        """
         return self._indexes.by_tls_fingerprint.get(fp_hex.replace(":", "").lower())
+
+    def partners_by_tls_fingerprint(self, fp_hex: str) -> tuple[Member, ...]:
+        """The partner members whose server presents this TLS certificate (several may
+        share one X-Road security server)."""
+        return self._indexes.partners_by_tls_fingerprint.get(fp_hex.replace(":", "").lower(), ())
 
     def signing_key(self, kid: str) -> tuple[Member, x509.Certificate] | None:
         return self._indexes.by_kid.get(kid)

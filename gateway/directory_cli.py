@@ -90,7 +90,8 @@ def _as_list(value: object) -> list[Any]:
 
 def _member_doc(base_dir: Path, member: Mapping[str, Any], index: int) -> dict[str, Any]:
     doc = dict(member)
-    for key in _MEMBER_CERT_KEYS:
+    # A partner member lists no signing certificates: only what the spec names is written.
+    for key in (k for k in _MEMBER_CERT_KEYS if k in member):
         # A member's file holds its certificate first; a chain after it is not listed.
         doc[key] = [
             certificate_to_pem(_certificates_at(base_dir, entry, f"members[{index}].{key}")[0])
@@ -111,8 +112,13 @@ def _revoked_doc(base_dir: Path, entry: Mapping[str, Any], index: int) -> dict[s
 
 
 def _check_issuers(directory: Directory) -> None:
-    """Every member certificate must be issued by a listed CA, or no handshake will work."""
+    """Every gateway's certificate must be issued by a listed CA, or no handshake will work.
+
+    A partner's server certificates come from its own CA: they are pinned, not chained.
+    """
     for member in directory.members:
+        if member.is_partner:
+            continue
         for cert in member.tls_certificates + member.signing_certificates:
             if not any(_issued_by(cert, ca) for ca in directory.ca_certificates):
                 raise ConfigError(
@@ -279,16 +285,20 @@ def _service_summary(service: Service) -> dict[str, Any]:
         "id": str(service.id),
         "type": service.type,
         "format": service.format,
+        "version": service.version,
+        "address": service.address,
         "endpoints": [f"{e.method} {e.path}" for e in service.endpoints],
         "openapi": openapi,
     }
 
 
 def _member_summary(member: Member, directory: Directory, now: datetime) -> dict[str, Any]:
+    partner = member.partner
     return {
         "id": str(member.id),
         "name": member.name,
         "gateway_url": member.gateway_url,
+        "partner": None if partner is None else {"protocol": partner.protocol, "url": partner.url},
         "tls_certificates": [
             _certificate_summary(c, directory, now) for c in member.tls_certificates
         ],
@@ -382,13 +392,24 @@ def _print_certificates(label: str, certs: list[dict[str, Any]], indent: str) ->
 
 
 def _print_member(member: dict[str, Any]) -> None:
-    print(f"  {member['id']}  {member['name']}  {member['gateway_url']}")
+    partner = member["partner"]
+    where = (
+        member["gateway_url"]
+        if partner is None
+        else f"partner without xgw, {partner['protocol']} at {partner['url']}"
+    )
+    print(f"  {member['id']}  {member['name']}  {where}")
     _print_certificates("tls", member["tls_certificates"], "    ")
     _print_certificates("signing", member["signing_certificates"], "    ")
     for subsystem in member["subsystems"]:
         print(f"    subsystem {subsystem['code']} ({subsystem['name']})")
     for service in member["services"]:
-        print(f"    service {service['id']}  {service['type']}  format {service['format']}")
+        version = f"  version {service['version']}" if service["version"] else ""
+        address = f"  at {service['address']}" if service["address"] else ""
+        print(
+            f"    service {service['id']}  {service['type']}  format {service['format']}"
+            f"{version}{address}"
+        )
         for endpoint in service["endpoints"] or ["* /** (no endpoints listed: any)"]:
             print(f"      {endpoint}")
         if service["openapi"]:

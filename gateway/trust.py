@@ -5,13 +5,15 @@ Usage::
     server_ctx = peer_server_context(tls_cert, tls_key, directory.ca_certificates)
     cert = peer_certificate(request.transport, trusted_proxies, request.headers)
     member = PeerIdentifier().identify(directory, cert)   # CertValidationError if refused
+    context = PinnedContexts(tls_cert, tls_key).context(directory, member)  # calling a member
 
 A peer certificate that does not chain to a federation CA fails the TLS
 handshake. One that chains but is unknown, revoked or expired is refused after
 the handshake with a typed X-Road error, so operators can see why: the
 handshake therefore skips OpenSSL's time check (``X509_V_FLAG_NO_CHECK_TIME``)
 and :meth:`PeerIdentifier.identify` checks validity itself, against the
-directory, on every request.
+directory, on every request. A partner member's certificate (a member without
+xgw, docs/partner-routes.md) is never accepted on the peer port.
 """
 
 from __future__ import annotations
@@ -29,16 +31,18 @@ from cryptography import x509
 
 from gateway._crypto import certificate_from_der, certificate_to_pem, fingerprint, now_utc
 from gateway.directory import Directory, Member
-from gateway.errors import CertValidationError
+from gateway.errors import CLIENT_PROXY, CertValidationError
 
 __all__ = [
     "FORWARDED_CERT_HEADER",
     "PeerIdentifier",
+    "PinnedContexts",
     "add_cas",
     "client_port_context",
     "peer_certificate",
     "peer_client_context",
     "peer_server_context",
+    "pinned_partner_context",
     "pinned_peer_context",
 ]
 
@@ -92,6 +96,64 @@ def pinned_peer_context(
     context = peer_client_context(cert, key, pinned)
     context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
     return context
+
+
+def pinned_partner_context(
+    cert: Path, key: Path, pinned: Iterable[x509.Certificate]
+) -> ssl.SSLContext:
+    """Calling a partner without xgw: only its listed server certificates pass the handshake.
+
+    As for a peer gateway, but TLS 1.2 is accepted: X-Road security servers and
+    partners' own services are not ours to upgrade. Our TLS certificate is the client
+    certificate.
+    """
+    context = pinned_peer_context(cert, key, pinned)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+class PinnedContexts:
+    """TLS contexts that trust only a member's listed, currently valid TLS certificates.
+
+    One context per set of pinned certificates, built once and reused, so connections
+    to a member are pooled across exchanges.
+    """
+
+    _MAX_ENTRIES = 1024
+
+    def __init__(self, cert: Path, key: Path) -> None:
+        self.cert = cert
+        self.key = key
+        self._contexts: dict[tuple[frozenset[str], bool], ssl.SSLContext] = {}
+
+    def context(self, directory: Directory, member: Member) -> ssl.SSLContext:
+        """CertValidationError (ours) when the member has no valid TLS certificate listed."""
+        now = now_utc()
+        valid = []
+        for cert in member.tls_certificates:
+            try:
+                directory.check_certificate(cert, now)
+            except CertValidationError:
+                continue
+            valid.append(cert)
+        if not valid:
+            raise CertValidationError(
+                f"{member.id} has no valid TLS certificate in the directory", origin=CLIENT_PROXY
+            )
+        # The directory already holds the fingerprints; recompute only during a rotation.
+        pins = (
+            member.tls_fingerprints
+            if len(valid) == len(member.tls_certificates)
+            else frozenset(fingerprint(cert) for cert in valid)
+        )
+        key = (pins, member.is_partner)
+        context = self._contexts.get(key)
+        if context is None:
+            if len(self._contexts) > self._MAX_ENTRIES:  # certificates of past directories
+                self._contexts.clear()
+            build = pinned_partner_context if member.is_partner else pinned_peer_context
+            context = self._contexts[key] = build(self.cert, self.key, valid)
+        return context
 
 
 def add_cas(context: ssl.SSLContext, cas: Iterable[x509.Certificate]) -> None:
@@ -164,6 +226,15 @@ class PeerIdentifier:
             cert = certificate_from_der(der)
             fp = fingerprint(cert)
             found = directory.member_by_tls_fingerprint(fp)
+            partners = directory.partners_by_tls_fingerprint(fp) if found is None else ()
+            if partners:
+                # A partner is reached in its own protocol; it never calls a gateway's peer
+                # port, and signs nothing a gateway could check.
+                raise CertValidationError(
+                    f"certificate {cert.subject.rfc4514_string()} (sha256 {fp[:16]}...) "
+                    f"belongs to {', '.join(str(p.id) for p in partners)}, a partner without "
+                    "xgw: it is not accepted on the peer port"
+                )
             if found is None:
                 raise CertValidationError(
                     f"certificate {cert.subject.rfc4514_string()} (sha256 {fp[:16]}...) "

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 import aiohttp
 from yarl import URL
 
-from gateway._crypto import fingerprint, now_utc
+from gateway._crypto import now_utc
 from gateway.directory import Directory, Member
 from gateway.errors import (
     CLIENT_PROXY,
@@ -50,7 +50,7 @@ from gateway.stages.common import (
     with_explicit_content_type,
     xroad_error_renderer,
 )
-from gateway.trust import peer_certificate, pinned_peer_context
+from gateway.trust import PinnedContexts, peer_certificate
 from gateway.xroad_rest import (
     forwardable_headers,
     last_header,
@@ -110,15 +110,21 @@ class SendSigned:
 
     def __init__(self, node: Node) -> None:
         self.node = node
-        self._contexts: dict[frozenset[str], ssl.SSLContext] = {}
+        self.pinned = PinnedContexts(node.settings.tls.certificate, node.settings.tls.key)
 
     async def __call__(self, ex: Exchange) -> None:
         assert ex.service is not None and ex.directory is not None
         provider = ex.directory.member(ex.service.provider)
         if provider is None:  # Authorize has checked the service; a metaservice only the member
             raise UnknownServiceError(f"no member {ex.service.provider.member} in the directory")
+        if provider.gateway_url is None:
+            # A partner without xgw is called in its own protocol (partner_route), never
+            # sent a signed hop: it could neither check nor sign one.
+            raise UnknownServiceError(
+                f"{provider.id} is a partner without xgw, not a gateway", origin=CLIENT_PROXY
+            )
         ex.peer = provider
-        context = self._pinned(ex.directory, provider)
+        context = self.pinned.context(ex.directory, provider)
         raw_path = f"/r1/{ex.service.wire()}{ex.backend_path}"
         headers = [
             *with_explicit_content_type(passed_on_headers(ex.headers), ex.body),
@@ -133,34 +139,6 @@ class SendSigned:
         submit_request_record(self.node, ex)
         ex.upstream = await self._send(ex, provider, raw_path, headers, context)
 
-    def _pinned(self, directory: Directory, provider: Member) -> ssl.SSLContext:
-        """A TLS context that trusts only the provider's listed, currently valid certificates."""
-        now = now_utc()
-        valid = []
-        for cert in provider.tls_certificates:
-            try:
-                directory.check_certificate(cert, now)
-            except CertValidationError:
-                continue
-            valid.append(cert)
-        if not valid:
-            raise CertValidationError(
-                f"{provider.id} has no valid TLS certificate in the directory", origin=CLIENT_PROXY
-            )
-        # The directory already holds the fingerprints; recompute only during a rotation.
-        key = (
-            provider.tls_fingerprints
-            if len(valid) == len(provider.tls_certificates)
-            else frozenset(fingerprint(cert) for cert in valid)
-        )
-        context = self._contexts.get(key)
-        if context is None:
-            if len(self._contexts) > 1024:  # certificates of past directories
-                self._contexts.clear()
-            tls = self.node.settings.tls
-            context = self._contexts[key] = pinned_peer_context(tls.certificate, tls.key, valid)
-        return context
-
     async def _send(
         self,
         ex: Exchange,
@@ -169,6 +147,7 @@ class SendSigned:
         headers: list[tuple[str, str]],
         context: ssl.SSLContext,
     ) -> Reply:
+        assert provider.gateway_url is not None
         url = URL(provider.gateway_url.rstrip("/") + raw_path, encoded=True)
         limit = self.node.settings.security.max_response_bytes
         try:
