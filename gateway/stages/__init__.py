@@ -5,8 +5,9 @@ Usage::
     reply = await client_side_pipeline(node).run(exchange)
 
 Client side (the caller's own gateway): parse -> authenticate -> authorize ->
-decode to canonical -> route, sign and send -> verify the answer -> encode to the
-client's format -> audit.
+decode to canonical -> route: a partner without xgw is called in its own protocol
+(and answers here), a gateway gets the signed hop -> verify the answer -> encode to
+the client's format -> audit.
 Provider side: identify the peer -> parse -> verify signature, freshness and
 nonce -> authorize -> metaservice, or encode to the backend's format and call the
 backend -> decode its answer -> sign the answer -> audit.
@@ -19,6 +20,8 @@ from gateway.node import Node
 from gateway.pipeline import Exchange, Pipeline, Reply
 from gateway.stages.client_side import AuthenticateClient, SendSigned, VerifyResponse
 from gateway.stages.common import AuditExchange, Authorize, ParseRequest, xroad_error_renderer
+from gateway.stages.derive import AskAboutNotification, FoldAnswerIntoNotification
+from gateway.stages.partner_route import PartnerRoute
 from gateway.stages.provider_side import (
     AnswerMetaservice,
     CallBackend,
@@ -44,10 +47,16 @@ def client_side_pipeline(node: Node) -> Pipeline:
             AuthenticateClient(node),
             Authorize(node, origin=CLIENT_PROXY),
             DecodeClientRequest(node),
+            AskAboutNotification(node),  # a notification sent to a register: ask about it
+            PartnerRoute(node),  # answers itself when the provider is a partner without xgw
             SendSigned(node),
             VerifyResponse(node),
         ),
-        finish=(EncodeClientResponse(node), AuditExchange(node)),
+        finish=(
+            FoldAnswerIntoNotification(),
+            EncodeClientResponse(node),
+            AuditExchange(node),
+        ),
         render=xroad_error_renderer(node),
     )
 

@@ -51,6 +51,8 @@ _logger = logging.getLogger("gateway.connector.be.magda")
 
 class MagdaConnector(EncodeWithNotes):
     name = "be.magda"
+    # The canonical kinds a request to this format's services may be (gateway.stages.derive).
+    request_kinds: tuple[str, ...] = ("PersonQuery", "LegalEntityQuery")
     schema_ids: tuple[str, ...] = tuple(f"magda/{message}" for message in MESSAGES)
 
     def __init__(self, options: ConnectorOptions | None = None) -> None:

@@ -41,6 +41,8 @@ _logger = logging.getLogger("gateway.connector.ee.ariregister")
 
 class AriregisterConnector(EncodeWithNotes):
     name = "ee.ariregister"
+    # The canonical kinds a request to this format's services may be (gateway.stages.derive).
+    request_kinds: tuple[str, ...] = ("LegalEntityQuery",)
     schema_ids: tuple[str, ...] = ("ee/ariregister/detailandmed_v2",)
 
     def __init__(self, options: ConnectorOptions | None = None) -> None:

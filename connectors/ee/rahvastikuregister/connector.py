@@ -42,6 +42,8 @@ _logger = logging.getLogger("gateway.connector.ee.rahvastikuregister")
 
 class RahvastikuregisterConnector(EncodeWithNotes):
     name = "ee.rahvastikuregister"
+    # The canonical kinds a request to this format's services may be (gateway.stages.derive).
+    request_kinds: tuple[str, ...] = ("PersonQuery",)
     schema_ids: tuple[str, ...] = (
         "ee/rahvastikuregister/isikud-request.v1",
         "ee/rahvastikuregister/isikud-response.v1",

@@ -55,6 +55,8 @@ class XGewerbeanzeigeConnector(EncodeWithNotes):
     """Codec for XGewerbeanzeige 2.x; ``version`` and ``message`` pick what ``encode`` writes."""
 
     name = "xoev.xgewerbeanzeige"
+    # The canonical kinds a request to this format's services may be (gateway.stages.derive).
+    request_kinds: tuple[str, ...] = ("TradeNotification",)
     schema_ids: tuple[str, ...] = tuple(f"xoev/xgewerbeanzeige/{v}" for v in codec.VERSIONS)
 
     def __init__(

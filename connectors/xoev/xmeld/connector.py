@@ -40,6 +40,8 @@ _logger = logging.getLogger("gateway.connector.xoev.xmeld")
 
 class XMeldConnector(EncodeWithNotes):
     name = _NAME
+    # The canonical kinds a request to this format's services may be (gateway.stages.derive).
+    request_kinds: tuple[str, ...] = ("PersonQuery",)
     schema_ids: tuple[str, ...] = (SCHEMA_ID,)
 
     def __init__(self, options: ConnectorOptions | None = None) -> None:
