@@ -1,13 +1,16 @@
-"""``xgw demo``: three gateways in three countries exchange signed, audited requests.
+"""``xgw demo``: the mission's three stories, through real gateways on 127.0.0.1.
 
 Usage::
 
-    xgw demo                             # scripted exchanges; exit 0 if all went as expected
+    xgw demo                             # the stories and two refusals; exit 0 if all as expected
     xgw demo --serve --state-dir ./demo  # keep running; ./demo/federation.json says how
 
-A German municipality (DE), an Estonian register (EE) and a Dutch municipality
-(NL), each with its gateway, certificates generated on the spot, one signed
-directory and small demo backends, all on 127.0.0.1.
+A German municipality (DE), the Estonian registers' centre (EE) and a Dutch
+municipality (NL) each run a gateway; Flanders' MAGDA (BE) runs none and is
+called in its own protocol. Certificates are generated on the spot, one directory
+is signed by a demo operator, and small registers answer in the partners' real
+formats (``gateway.demo.backends``). Each story prints what crossed each edge, in
+that edge's native format; at the end ``audit verify`` runs on every gateway.
 """
 
 from __future__ import annotations
@@ -18,138 +21,130 @@ import json
 import ssl
 import sys
 import tempfile
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import aiohttp
 
 from gateway.app import Gateway
 from gateway.audit.verify import verify_sqlite
 from gateway.demo.backends import (
+    Register,
     estonian_business_register,
+    flemish_magda,
     german_resident_register,
     serve_app,
     tampering_relay,
 )
 from gateway.demo.federation import HOST, DemoMember, Federation, build_federation
+from gateway.demo.payloads import payload
+from gateway.demo.stories import CHECKS, STORIES, Check, Story, extract
 from gateway.node import AUDIT_DB
 from gateway.settings import Settings
 from gateway.trust import peer_client_context
 
-__all__ = ["Scenario", "run_demo"]
+__all__ = ["Demo", "Told", "run_demo", "running_demo", "tell"]
 
-
-@dataclass(frozen=True)
-class Scenario:
-    title: str
-    caller: str  # DE, EE, NL: whose client system calls, through its own gateway
-    method: str
-    service: str
-    path: str
-    body: dict[str, object] | None = None
-    tamper: bool = False
-    expect_status: int = 200
-    expect_error: str | None = None
-
-
-SCENARIOS = (
-    Scenario(
-        "Gewerbeamt checks an Estonian company",
-        "DE",
-        "GET",
-        "EE/GOV/70000310/ariregister/ettevotted",
-        "/ettevotted/12345678",
-    ),
-    Scenario(
-        "Gewerbeamt searches the Estonian register",
-        "DE",
-        "POST",
-        "EE/GOV/70000310/ariregister/ettevotted",
-        "/ettevotted/otsing",
-        body={"nimi": "puit"},
-    ),
-    Scenario(
-        "Amsterdam asks the German resident register",
-        "NL",
-        "POST",
-        "DE/GOV/05974028/meldeamt/personen",
-        "/personen",
-        body={
-            "type": "ZoekMetGeslachtsnaamEnGeboortedatum",
-            "geslachtsnaam": "Müller",
-            "geboortedatum": "1984-03",
-        },
-    ),
-    Scenario(
-        "Amsterdam calls the Estonian register without a grant",
-        "NL",
-        "GET",
-        "EE/GOV/70000310/ariregister/ettevotted",
-        "/ettevotted/12345678",
-        expect_status=500,
-        expect_error="Server.ClientProxy.AccessDenied",
-    ),
-    Scenario(
-        "A load balancer alters a search on its way to EE",
-        "DE",
-        "POST",
-        "EE/GOV/70000310/ariregister/ettevotted",
-        "/ettevotted/otsing",
-        body={"nimi": "Musterfirma"},
-        tamper=True,
-        expect_status=500,
-        expect_error="Server.ClientProxy.InconsistentResponse",
-    ),
-)
+_WIDTH = 26  # of one edge's column
+_NOTES_HEADER = "X-Xgw-Translation-Notes"
 
 
 @dataclass
-class Outcome:
-    scenario: Scenario
+class Answer:
     status: int
-    error: str | None
-    message: str
+    body: bytes
+    headers: dict[str, str]
     duration_ms: float
 
     @property
-    def as_expected(self) -> bool:
-        return (
-            self.status == self.scenario.expect_status and self.error == self.scenario.expect_error
-        )
+    def error(self) -> str | None:
+        return self.headers.get("X-Road-Error")
+
+
+@dataclass
+class Demo:
+    """A running demo federation: its files, its registers, its gateways."""
+
+    federation: Federation
+    registers: dict[str, Register]
+    gateways: dict[str, Gateway]
+
+
+@dataclass
+class Told:
+    """What crossed each edge of one story."""
+
+    story: Story
+    sent: bytes
+    asked: bytes
+    answered: bytes
+    answer: Answer
+
+    @property
+    def ok(self) -> bool:
+        return self.answer.status == 200 and self.answer.error is None and bool(self.asked)
+
+
+@contextlib.asynccontextmanager
+async def running_demo(state_dir: Path) -> AsyncIterator[Demo]:
+    """Generate the federation in ``state_dir`` and run its gateways and registers."""
+    federation = build_federation(state_dir)
+    try:
+        registers = {
+            "DE": german_resident_register(),
+            "EE": estonian_business_register(),
+            "BE": flemish_magda(),
+        }
+        async with _running(federation, registers) as gateways:
+            yield Demo(federation, registers, gateways)
+    finally:
+        federation.close()
 
 
 async def run_demo(state_dir: Path | None = None, keep_serving: bool = False) -> int:
     with contextlib.ExitStack() as cleanup:
         if state_dir is None:
             state_dir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="xgw-demo-")))
-        federation = build_federation(state_dir)
-        cleanup.callback(federation.close)
-        async with _running(federation) as gateways:
-            outcomes = [await _call(federation, s) for s in SCENARIOS]
-            _print_table(outcomes)
-            audits_ok = await _verify_audits(federation)
+        async with running_demo(state_dir) as demo:
+            ok = True
+            for number, story in enumerate(STORIES, 1):
+                told = await tell(demo, story)
+                _print_story(number, told)
+                ok = ok and told.ok
+            print("\nThe federation refuses what it must:")
+            for check in CHECKS:
+                ok = await _refused(demo.federation, check) and ok
+            ok = await _verify_audits(demo.federation) and ok
             if keep_serving:
-                document = _write_federation_json(federation, gateways)
+                document = _write_federation_json(demo.federation, demo.gateways)
                 print(
                     f"\nThe federation keeps running; {state_dir / 'federation.json'} says "
                     f"how to call it, for example:\n\n  {document['example']}\n\nCtrl-C stops it."
                 )
                 await _wait_forever()
-        ok = all(o.as_expected for o in outcomes) and audits_ok
         print("\nall exchanges went as expected" if ok else "\nSOMETHING WENT WRONG (see above)")
         return 0 if ok else 1
 
 
 @contextlib.asynccontextmanager
-async def _running(federation: Federation):  # type: ignore[no-untyped-def]
+async def _running(
+    federation: Federation, registers: dict[str, Register]
+) -> AsyncIterator[dict[str, Gateway]]:
     async with contextlib.AsyncExitStack() as stack:
         gateways: dict[str, Gateway] = {}
-        backends = {"DE": german_resident_register(), "EE": estonian_business_register()}
         for key, member in federation.members.items():
-            if key in backends:
+            if key in registers:
                 assert member.backend_sock is not None
-                await stack.enter_async_context(serve_app(backends[key], member.backend_sock))
+                # A partner serves its own TLS; behind a gateway a register is plain loopback.
+                tls = _partner_server_ssl(member) if member.partner else None
+                await stack.enter_async_context(
+                    serve_app(registers[key].app, member.backend_sock, tls)
+                )
+            if member.partner:
+                continue
             settings = Settings.from_toml(member.config)
             gateways[key] = await stack.enter_async_context(
                 Gateway.running(
@@ -161,7 +156,14 @@ async def _running(federation: Federation):  # type: ignore[no-untyped-def]
         yield gateways
 
 
-def _relay(member: DemoMember, gateway: Gateway):  # type: ignore[no-untyped-def]
+def _partner_server_ssl(member: DemoMember) -> ssl.SSLContext:
+    """A partner's own HTTPS server; the gateways calling it pin its certificate."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(member.dir / "tls.pem", member.dir / "tls.key")
+    return context
+
+
+def _relay(member: DemoMember, gateway: Gateway) -> contextlib.AbstractAsyncContextManager[None]:
     settings = gateway.node.settings
     ca = settings.security.client_ca
     assert ca is not None and member.relay_sock is not None
@@ -181,11 +183,12 @@ def client_ssl(federation: Federation, member: DemoMember) -> ssl.SSLContext:
     return context
 
 
-async def _call(federation: Federation, scenario: Scenario) -> Outcome:
-    member = federation.members[scenario.caller]
-    url = f"https://{HOST}:{member.client_port}/r1/{scenario.service}{scenario.path}"
-    headers = {"X-Road-Client": member.client_subsystem, "Accept": "application/json"}
-    if scenario.tamper:
+async def _post(
+    federation: Federation, caller: str, path: str, body: bytes, content_type: str, tamper: bool
+) -> Answer:
+    member = federation.members[caller]
+    headers = {"X-Road-Client": member.client_subsystem, "Content-Type": content_type}
+    if tamper:
         headers["X-Demo-Tamper"] = "yes"
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -193,60 +196,82 @@ async def _call(federation: Federation, scenario: Scenario) -> Outcome:
         aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(ssl=client_ssl(federation, member))
         ) as session,
-        session.request(scenario.method, url, headers=headers, json=scenario.body) as resp,
+        session.post(
+            f"https://{HOST}:{member.client_port}{path}", headers=headers, data=body
+        ) as resp,
     ):
-        body = await resp.read()
-        error = resp.headers.get("X-Road-Error")
-    message = ""
-    if error:
-        with contextlib.suppress(ValueError):
-            message = str(json.loads(body).get("message", ""))
-    return Outcome(scenario, resp.status, error, message, (loop.time() - started) * 1000)
+        answer_body = await resp.read()
+        return Answer(resp.status, answer_body, dict(resp.headers), (loop.time() - started) * 1000)
 
 
-def _print_table(outcomes: list[Outcome]) -> None:
-    rows = [("", "client", "service", "request", "status", "ms", "result")]
-    for o in outcomes:
-        s = o.scenario
-        mark = "ok" if o.as_expected else "UNEXPECTED"
-        result = "answered" if o.error is None else f"refused: {o.error}"
-        rows.append(
+async def tell(demo: Demo, story: Story) -> Told:
+    """Run one story: the client's request, and what its register was asked and answered."""
+    register = demo.registers[story.register]
+    before = len(register.seen)
+    sent = payload(story.payload)
+    answer = await _post(demo.federation, story.caller, story.path, sent, story.content_type, False)
+    asked, answered = register.seen[before] if len(register.seen) > before else (b"", b"")
+    return Told(story, sent, asked, answered, answer)
+
+
+def _print_story(number: int, told: Told) -> None:
+    story, answer = told.story, told.answer
+    print(f"\n{number}. {story.title}\n   {story.route}\n")
+    edges = ("client sent", "register was asked", "register answered", "client got")
+    _row("", edges)
+    _row("", story.formats)
+    for fact in story.facts:
+        _row(
+            fact.label,
             (
-                mark,
-                federation_client(s),
-                s.service,
-                f"{s.method} {s.path}",
-                str(o.status),
-                f"{o.duration_ms:.0f}",
-                result,
-            )
+                extract(told.sent, fact.sent),
+                extract(told.asked, fact.asked),
+                extract(told.answered, fact.answered),
+                extract(answer.body, fact.got),
+            ),
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    print()
-    for index, row in enumerate(rows):
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-        if index == 0:
-            print("  ".join("-" * w for w in widths))
-    print()
-    for o in outcomes:
-        if o.error:
-            print(f"- {o.scenario.title}: {o.error}\n    why: {o.message}")
-        else:
-            print(f"- {o.scenario.title}: answered {o.status}")
+    outcome = "answered" if told.ok else f"UNEXPECTED: status {answer.status} {answer.error or ''}"
+    print(f"\n   {outcome} in {answer.duration_ms:.0f} ms")
+    notes = [unquote(n) for n in answer.headers.get(_NOTES_HEADER, "").split(",") if n.strip()]
+    for note in notes[:6]:
+        print(f"   note: {note.strip()}")
+    if len(notes) > 6:
+        print(f"   ... {len(notes) - 6} more notes (all are in the audit log)")
 
 
-def federation_client(scenario: Scenario) -> str:
-    return {
-        "DE": "DE/GOV/05974028/gewerbeamt",
-        "EE": "EE/GOV/70000310/klient",
-        "NL": "NL/GOV/0363/brp-bevragen",
-    }[scenario.caller]
+def _row(label: str, cells: tuple[str, ...]) -> None:
+    print(("   " + label.ljust(18) + "".join(_cell(c) for c in cells)).rstrip())
+
+
+def _cell(text: str) -> str:
+    text = text or "-"
+    return (text if len(text) < _WIDTH - 1 else text[: _WIDTH - 3] + "…").ljust(_WIDTH)
+
+
+async def _refused(federation: Federation, check: Check) -> bool:
+    answer = await _post(
+        federation,
+        check.caller,
+        check.path,
+        payload(check.payload),
+        check.content_type,
+        check.tamper,
+    )
+    ok = answer.error == check.expect_error
+    message = ""
+    with contextlib.suppress(ValueError, AttributeError):
+        message = str(json.loads(answer.body).get("message", ""))
+    mark = "ok" if ok else "UNEXPECTED"
+    print(f"- {mark}: {check.title}: {answer.error or answer.status}\n    why: {message}")
+    return ok
 
 
 async def _verify_audits(federation: Federation) -> bool:
     ok = True
     print("\naudit verify:")
     for key, member in federation.members.items():
+        if member.partner:
+            continue
         result = await verify_sqlite(member.dir / "data" / AUDIT_DB)
         state = "OK" if result.ok else f"FAILED at record {result.first_bad}: {result.reason}"
         print(f"  {key} {member.id}: {result.count} records, {state}")
@@ -257,6 +282,8 @@ async def _verify_audits(federation: Federation) -> bool:
 def _write_federation_json(federation: Federation, gateways: dict[str, Gateway]) -> dict[str, Any]:
     members = {}
     for key, member in federation.members.items():
+        if member.partner:
+            continue
         gw = gateways[key]
         members[key] = {
             "member": member.id,
@@ -272,17 +299,18 @@ def _write_federation_json(federation: Federation, gateways: dict[str, Gateway])
             "config": str(member.config),
             "data_dir": str(member.dir / "data"),
         }
-    de = federation.members["DE"]
+    nl = federation.members["NL"]
     document = {
         "ca_certificate": str(federation.ca_cert),
         "directory": str(federation.directory),
         "operator_certificate": str(federation.operator_cert),
         "members": members,
         "example": (
-            f"curl --cacert {federation.ca_cert} --cert {de.client_cert} "
-            f"--key {de.client_key} -H 'X-Road-Client: {de.client_subsystem}' "
-            f"{gateways['DE'].client_url}/r1/EE/GOV/70000310/ariregister/ettevotted"
-            "/ettevotted/12345678"
+            f"curl --cacert {federation.ca_cert} --cert {nl.client_cert} "
+            f"--key {nl.client_key} -H 'Content-Type: application/json' "
+            '-d \'{"type": "ZoekMetGeslachtsnaamEnGeboortedatum", "geslachtsnaam": '
+            '"Müller", "geboortedatum": "1984-03-12", "fields": ["naam"]}\' '
+            f"{gateways['NL'].client_url}/haalcentraal/api/brp/personen"
         ),
     }
     path = federation.state_dir / "federation.json"

@@ -20,6 +20,7 @@ from typing import Any
 
 from gateway._crypto import fingerprint, kid
 from gateway.app import bind
+from gateway.demo.backends import MAGDA_ADDRESS
 from gateway.directory import sign_directory
 from gateway.directory_cli import build_directory
 from gateway.pki import CertificateAuthority, Usage
@@ -46,6 +47,8 @@ class DemoMember:
     config: Path = Path()
     client_cert: Path = Path()
     client_key: Path = Path()
+    client_format: str = "opaque"
+    partner: bool = False  # no xgw: reached in its own protocol, its server listed and pinned
 
     @property
     def peer_port(self) -> int:
@@ -56,6 +59,14 @@ class DemoMember:
     def client_port(self) -> int:
         assert self.client_sock is not None
         return int(self.client_sock.getsockname()[1])
+
+    @property
+    def backend_url(self) -> str:
+        """Where its backend listens: plain HTTP on loopback, or a partner's own TLS server."""
+        if self.backend_sock is None:
+            return ""
+        scheme = "https" if self.partner else "http"
+        return f"{scheme}://{HOST}:{self.backend_sock.getsockname()[1]}"
 
     @property
     def gateway_url(self) -> str:
@@ -98,27 +109,25 @@ def _members() -> list[DemoMember]:
                 "subsystem": "meldeamt",
                 "code": "personen",
                 "type": "REST",
-                "format": "opaque",
+                "format": "xoev.xmeld",
                 "endpoints": [{"method": "POST", "path": "/personen"}],
             }
         ],
+        client_format="xoev.xgewerbeanzeige",  # the trade office's software speaks XÖV
     )
     ee = DemoMember(
         "EE",
         "EE/GOV/70000310",
         "Registrite ja Infosüsteemide Keskus",
         "EE/GOV/70000310/klient",
-        [("ariregister", "Äriregister"), ("klient", "RIK klient")],
+        [("arireg", "Äriregister"), ("klient", "RIK klient")],
         [
             {
-                "subsystem": "ariregister",
-                "code": "ettevotted",
-                "type": "REST",
-                "format": "opaque",
-                "endpoints": [
-                    {"method": "GET", "path": "/ettevotted/*"},
-                    {"method": "POST", "path": "/ettevotted/otsing"},
-                ],
+                "subsystem": "arireg",
+                "code": "detailandmed_v2",
+                "type": "SOAP",
+                "version": "v1",
+                "format": "ee.ariregister",
             }
         ],
     )
@@ -130,15 +139,39 @@ def _members() -> list[DemoMember]:
         [("brp-bevragen", "BRP bevragen")],
         [],
     )
-    return [de, ee, nl]
+    # Flanders runs no xgw: MAGDA is called in its own SOAP protocol (docs/partner-routes.md).
+    be = DemoMember(
+        "BE",
+        MAGDA,
+        "Digitaal Vlaanderen (MAGDA)",
+        "",
+        [("magda", "MAGDA")],
+        [
+            {
+                "subsystem": "magda",
+                "code": "GeefOnderneming",
+                "type": "SOAP",
+                "format": "be.magda",
+                "address": MAGDA_ADDRESS,
+            }
+        ],
+        partner=True,
+    )
+    return [de, ee, nl, be]
 
+
+MAGDA = "BE/GOV/0316380841"
+RESIDENTS = "DE/GOV/05974028/meldeamt/personen"
+BUSINESS_REGISTER = "EE/GOV/70000310/arireg/detailandmed_v2"
+GEEF_ONDERNEMING = f"{MAGDA}/magda/GeefOnderneming"
 
 # Who may call what: deny by default, these grants only.
 _ACCESS = [
-    {"client": "DE/GOV/05974028/gewerbeamt", "service": "EE/GOV/70000310/ariregister/ettevotted"},
+    {"client": "DE/GOV/05974028/gewerbeamt", "service": BUSINESS_REGISTER},
+    {"client": "DE/GOV/05974028/gewerbeamt", "service": GEEF_ONDERNEMING},
     {
         "client": "NL/GOV/0363/brp-bevragen",
-        "service": "DE/GOV/05974028/meldeamt/personen",
+        "service": RESIDENTS,
         "endpoints": [{"method": "POST", "path": "/personen"}],
     },
 ]
@@ -154,7 +187,8 @@ def build_federation(state_dir: Path, *, load_balancer: bool = True) -> Federati
     federation = Federation(state_dir, ca_cert, operator_cert, state_dir / "directory.jws")
     for member in _members():
         member.dir = state_dir / member.key.lower()
-        member.peer_sock, member.client_sock = bind(HOST, 0), bind(HOST, 0)
+        if not member.partner:
+            member.peer_sock, member.client_sock = bind(HOST, 0), bind(HOST, 0)
         if member.services:
             member.backend_sock = bind(HOST, 0)
         if member.key == "EE" and load_balancer:
@@ -173,7 +207,8 @@ def build_federation(state_dir: Path, *, load_balancer: bool = True) -> Federati
     (state_dir / "directory.json").write_text(json.dumps(document, indent=2))
     federation.directory.write_text(sign_directory(document, operator.key, operator.cert))
     for member in federation.members.values():
-        _write_config(federation, member)
+        if not member.partner:
+            _write_config(federation, member)
     del operator_key  # the operator's key stays in the state dir only
     return federation
 
@@ -182,6 +217,15 @@ def _issue_member(ca: CertificateAuthority, member: DemoMember) -> dict[str, Any
     tls_cert, _ = ca.issue(member.id, usage=Usage.TLS, hosts=[HOST, "localhost"]).write(
         member.dir / "tls"
     )
+    if member.partner:  # its server's certificate, pinned by every gateway that calls it
+        return {
+            "id": member.id,
+            "name": member.name,
+            "partner": {"protocol": "native", "url": member.backend_url},
+            "tls_certificates": [str(tls_cert.relative_to(member.dir.parent))],
+            "subsystems": [{"code": c, "name": n} for c, n in member.subsystems],
+            "services": member.services,
+        }
     sign_cert, _ = ca.issue(member.id, usage=Usage.SIGNING).write(member.dir / "sign")
     member.client_cert, member.client_key = ca.issue(
         member.client_subsystem, usage=Usage.CLIENT
@@ -208,11 +252,7 @@ def relay_fingerprint(member: DemoMember) -> str:
 
 
 def _write_config(federation: Federation, member: DemoMember) -> None:
-    backend = (
-        f"http://{HOST}:{member.backend_sock.getsockname()[1]}"
-        if member.backend_sock is not None
-        else ""
-    )
+    backend = member.backend_url
     lines = [
         "# Generated by `xgw demo`: one gateway of the demo federation.",
         "[member]",
@@ -252,7 +292,17 @@ def _write_config(federation: Federation, member: DemoMember) -> None:
         "[[clients]]",
         f'subsystem = "{member.client_subsystem}"',
         'certificate = "client.pem"',
+        f'format = "{member.client_format}"',
     ]
+    if member.key == "NL":  # the Haal Centraal front door, towards Musterstadt's register
+        lines += [
+            "",
+            "[haalcentraal]",
+            "enabled = true",
+            f'service = "{RESIDENTS}"',
+            'purpose = "Prüfung des Wohnsitzes (Anfrage der Gemeente Amsterdam)"',
+            'search_area = ["05974028"]',
+        ]
     for service in member.services:
         lines += [
             "",

@@ -24,6 +24,7 @@ from gateway.demo.xroad_partner import RECEIVED, RestCall, ServiceAnswer, xroad_
 from gateway.errors import SERVER_PROXY, AccessDeniedError
 from gateway.pki import Usage
 from gateway.xroad_soap import request_hash as soap_request_hash
+from tests.connectors.be.magda_support import element_paths
 from tests.connectors.ee.samples import SHARED
 from tests.integration.federation import (
     HOST,
@@ -238,12 +239,6 @@ async def test_an_x_road_soap_client_reaches_the_register_through_the_soap_front
 # ---------------------------------------------------------------------------- (c) MAGDA, natively
 
 
-def _shape(element: etree._Element, path: str = "") -> set[str]:
-    """Every element path under ``element``, namespaces and prefixes left out."""
-    here = f"{path}/{etree.QName(element).localname}"
-    return {here}.union(*(_shape(child, here) for child in element))
-
-
 MAGDA_QUERIES = {
     "GeefPersoon": (
         "PersonQuery",
@@ -290,7 +285,7 @@ async def test_magda_is_called_in_its_own_envelope_and_answers_in_canonical_term
     assert not any(n.lower().startswith("x-road-") for n, _ in received.headers)
     sent = etree.fromstring(received.body)
     template = etree.parse(str(MAGDA_TEMPLATES[name])).getroot()
-    assert _shape(sent) == _shape(template)
+    assert element_paths(sent) == element_paths(template)
     # The answer MAGDA gave validates against MAGDA's official response XSD.
     [answered] = magda[MAGDA_ANSWERED]
     MagdaSchemas.load(SHARED).validate(f"{name}Response", parse_magda(answered))

@@ -16,6 +16,8 @@ import functools
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
+
 from connectors.base import ConnectorOptions
 from connectors.be.magda import MagdaConnector
 from connectors.be.magda.values import LIST
@@ -88,3 +90,9 @@ def _added(key: str, original: dict[str, Any], decoded: dict[str, Any]) -> bool:
     if key == "locatorDesignator":  # ... and has the number as one text with its parts
         return "locatorDesignators" in original
     return False
+
+
+def element_paths(element: etree._Element, path: str = "") -> set[str]:
+    """Every element path under ``element`` (namespaces and prefixes left out): its shape."""
+    here = f"{path}/{etree.QName(element).localname}"
+    return {here}.union(*(element_paths(child, here) for child in element))
