@@ -128,7 +128,11 @@ def _client_ssl(settings: Settings) -> ssl.SSLContext | None:
     if not settings.listen.client_tls or settings.security.client_ca is None:
         return None
     return client_port_context(
-        settings.tls.certificate, settings.tls.key, settings.security.client_ca
+        settings.tls.certificate,
+        settings.tls.key,
+        settings.security.client_ca,
+        # Haal Centraal clients have a token, no certificate; the X-Road routes refuse them.
+        certificate_optional=haalcentraal.takes_token_only_callers(settings),
     )
 
 

@@ -94,9 +94,20 @@ class Exchange:
     translated: bool = False  # a connector turned the request into or out of canonical form
     backend_body: bytes | None = None  # the request as the backend gets it, when translated
     backend_headers: list[tuple[str, str]] | None = None
+    # A translated bodiless request (message/http): the method and the path + query,
+    # relative to the backend's URL, it names; None: the exchange's own.
+    backend_method: str | None = None
+    backend_target: str | None = None
+    # What encoding the request for the backend could not carry: back to the caller
+    # with a translated answer, so that the client sees them too.
+    backend_notes: list[str] = field(default_factory=list)
     # The client's format when its frontend fixes it (a Haal Centraal front door speaks
     # nl.brp whoever calls); None: the [[clients]] format of the authenticated client.
     client_format: str | None = None
+    # The subsystem a bearer token authenticated, set only by a front door whose protocol
+    # authenticates callers by token (Haal Centraal): AuthenticateClient then accepts the
+    # caller on a TLS client port without a certificate. X-Road frontends never set it.
+    token_client: ClientId | None = None
     # Canonical properties the frontend adds to the decoded request where it has none:
     # what the client's format cannot say and the provider's needs (requester, purpose).
     canonical_context: dict[str, Any] = field(default_factory=dict)

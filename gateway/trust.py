@@ -163,12 +163,21 @@ def add_cas(context: ssl.SSLContext, cas: Iterable[x509.Certificate]) -> None:
         context.load_verify_locations(cadata=pem)
 
 
-def client_port_context(cert: Path, key: Path, client_ca: Path) -> ssl.SSLContext:
-    """The local client port: a client certificate from the member's own CA required."""
+def client_port_context(
+    cert: Path, key: Path, client_ca: Path, *, certificate_optional: bool = False
+) -> ssl.SSLContext:
+    """The local client port: a client certificate from the member's own CA.
+
+    Required in the handshake, unless ``certificate_optional``: a front door whose
+    protocol authenticates callers by bearer token (Haal Centraal) is served on this
+    port, so a caller without a certificate may finish the handshake. Every other
+    route then refuses it in its own convention (``AuthenticateClient``), and a
+    certificate that is presented must still chain to ``client_ca``.
+    """
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(client_ca))
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(cert, key)
-    context.verify_mode = ssl.CERT_REQUIRED
+    context.verify_mode = ssl.CERT_OPTIONAL if certificate_optional else ssl.CERT_REQUIRED
     return context
 
 

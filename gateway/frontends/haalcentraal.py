@@ -6,7 +6,8 @@ Usage::
 
 A Dutch municipality's BRP client asks as it asks the BRP (docs/haalcentraal-front-door.md).
 The front door authenticates it (a client certificate bound to a ``[[clients]]``
-subsystem, and/or a bearer token whose SHA-256 a ``[[clients]]`` entry holds),
+subsystem, and/or a bearer token whose SHA-256 a ``[[clients]]`` entry holds; over
+TLS a token alone will do, recorded as ``Exchange.token_client`` for AuthenticateClient),
 checks what the API checks (Accept, Content-Type, the body parameter by parameter,
 ``fields`` included: :meth:`BrpConnector.check_request`), and hands the call to the
 client-side pipeline as an exchange of that subsystem with the configured service
@@ -43,14 +44,25 @@ from gateway.haalcentraal_problem import MEDIA_TYPE, Problem, ProblemError, prob
 from gateway.identifiers import ClientId, ServiceId
 from gateway.node import Node
 from gateway.pipeline import ErrorRenderer, Exchange, Pipeline, Reply
-from gateway.trust import peer_certificate
+from gateway.settings import Settings
+from gateway.stages.client_side import certificate_client
 from gateway.xroad_rest import last_header, parse_error_response
 
-__all__ = ["FORMAT", "PATH", "add_routes"]
+__all__ = ["FORMAT", "PATH", "add_routes", "takes_token_only_callers"]
 
 PATH = "/haalcentraal/api/brp/personen"  # the API's base path and its one operation
 FORMAT = "nl.brp"
 _ANSWER_TYPE = "application/json; charset=utf-8"
+
+
+def takes_token_only_callers(settings: Settings) -> bool:
+    """Whether callers without a client certificate may reach this front door over TLS.
+
+    It is enabled and a ``[[clients]]`` entry has a token: the client port's TLS
+    context then lets a caller finish the handshake without a certificate
+    (``client_port_context(certificate_optional=True)``).
+    """
+    return settings.haalcentraal.enabled and any(c.token_sha256 for c in settings.clients)
 
 
 def add_routes(app: web.Application, node: Node, pipeline: Pipeline) -> None:
@@ -92,7 +104,7 @@ class _FrontDoor:
         )
         ex.new_id()  # every answer names its exchange (X-Road-Id), refusals too
         try:
-            client = self._authenticate(request)
+            client, ex.token_client = self._authenticate(request)
             ex.client, ex.service = client, self.service  # named in the audit even if refused
             ex.headers = [
                 ("X-Road-Client", str(client)),
@@ -107,27 +119,33 @@ class _FrontDoor:
             return _response(await pipeline.run(ex, refused=exc))
         return _response(self._answer(await pipeline.run(ex), instance))
 
-    def _authenticate(self, request: web.Request) -> ClientId:
-        """The subsystem calling: its certificate's binding, its token's, or both agreeing."""
+    def _authenticate(self, request: web.Request) -> tuple[ClientId, ClientId | None]:
+        """The subsystem calling, and the one its bearer token names if it sent one.
+
+        Its certificate's binding, its token's, or both agreeing. Over TLS a token
+        alone will do, as the API's clients authenticate (server-authenticated TLS and
+        a token); AuthenticateClient accepts such an exchange by its ``token_client``.
+        """
         by_token = self._token_client(request.headers.get("Authorization"))
         if self.settings.require_token and by_token is None:
             raise _unauthenticated("a bearer token is required")
         if not self.node.settings.listen.client_tls:
             if by_token is None:  # plain HTTP (loopback, behind a TLS terminator): the token
                 raise _unauthenticated("a bearer token is required on a plain HTTP client port")
-            return by_token
+            return by_token, by_token
         try:
-            der = peer_certificate(request.transport, (), {})
-        except GatewayError as exc:
+            by_certificate = certificate_client(self.node, request.transport)
+        except GatewayError as exc:  # a certificate bound to no subsystem: no token makes up
             raise _unauthenticated(exc.message) from None
-        by_certificate = self.node.client_bindings.get(hashlib.sha256(der).hexdigest())
         if by_certificate is None:
-            raise _unauthenticated("the client certificate is not bound to a client subsystem")
+            if by_token is None:
+                raise _unauthenticated("a bearer token or a client certificate is required")
+            return by_token, by_token
         if by_token is not None and by_token != by_certificate:
             raise _unauthenticated(
                 "the bearer token belongs to another subsystem than the certificate"
             )
-        return by_certificate
+        return by_certificate, by_token
 
     def _token_client(self, header: str | None) -> ClientId | None:
         if header is None:

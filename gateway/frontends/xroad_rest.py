@@ -6,6 +6,9 @@ Usage::
 
 It reads the request (bounded by ``security.max_body_bytes``), hands it to the
 pipeline as an :class:`~gateway.pipeline.Exchange` and writes back the reply.
+On a TLS client port a caller without a client certificate bound to a subsystem is
+refused (``Server.ClientProxy.AccessDenied``) before its request is read, on
+``/r1/`` and ``listClients`` alike: X-Road callers authenticate by certificate only.
 """
 
 from __future__ import annotations
@@ -16,9 +19,16 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from gateway.bodies import read_bounded
-from gateway.errors import BodyTooLargeError, DirectoryError, GatewayError, InvalidBodyError
+from gateway.errors import (
+    AccessDeniedError,
+    BodyTooLargeError,
+    DirectoryError,
+    GatewayError,
+    InvalidBodyError,
+)
 from gateway.node import Node
 from gateway.pipeline import Direction, Exchange, Pipeline
+from gateway.stages.client_side import require_certificate_client
 from gateway.xroad_rest import (
     JSON_CONTENT_TYPE,
     XML_CONTENT_TYPE,
@@ -53,14 +63,21 @@ def add_routes(
 
 def _exchange_handler(node: Node, pipeline: Pipeline, direction: Direction) -> Handler:
     limit = node.settings.security.max_body_bytes
+    # A TLS client port may let callers without a certificate finish the handshake (for a
+    # front door that takes bearer tokens): an X-Road call is refused before it is read.
+    certificate_first = direction == "outbound" and node.settings.listen.client_tls
 
     async def exchange(request: web.Request) -> web.StreamResponse:
         refused: GatewayError | None = None
         body = b""
         try:
+            if certificate_first:
+                require_certificate_client(node, request.transport)
             body = await read_bounded(
                 request.content, request.content_length, limit, "request body", BodyTooLargeError
             )
+        except AccessDeniedError as exc:  # audited by the pipeline, as every refusal
+            refused = exc
         except BodyTooLargeError as exc:
             refused = exc
         except web.RequestPayloadError as exc:  # e.g. a Content-Encoding that does not decode
@@ -88,13 +105,17 @@ def _list_clients_handler(node: Node) -> Handler:
 
     async def list_clients(request: web.Request) -> web.StreamResponse:
         try:
+            if node.settings.listen.client_tls:  # members' clients are no one else's business
+                require_certificate_client(node, request.transport)
             directory = node.directory.current()
-        except DirectoryError as exc:
-            body, content_type = error_body(exc, accept=request.headers.get("Accept"))
+        except (AccessDeniedError, DirectoryError) as exc:
+            snake = node.snake_errors
+            accept = request.headers.get("Accept")
+            body, content_type = error_body(exc, accept=accept, snake_case=snake)
             return web.Response(
                 status=exc.http_status,
                 body=body,
-                headers={"Content-Type": content_type, **error_headers(exc)},
+                headers={"Content-Type": content_type, **error_headers(exc, snake_case=snake)},
             )
         clients = directory.clients()
         instance = request.query.get("xRoadInstance")

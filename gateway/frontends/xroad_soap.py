@@ -23,11 +23,14 @@ form) and any path will do. CONNECT is never answered with a tunnel.
 address this request reached xgw under. The caller is the subsystem its
 ``X-Road-Client`` header names, else the one its client certificate is bound to,
 else (plain loopback, development) the only configured client.
+
+On a TLS client port both routes refuse a caller without a client certificate bound
+to a subsystem (``Server.ClientProxy.AccessDenied``) before they read its request:
+X-Road callers authenticate by certificate, never by token.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import uuid
 
@@ -37,8 +40,6 @@ from yarl import URL
 
 from gateway.bodies import read_bounded
 from gateway.errors import (
-    CLIENT_PROXY,
-    AccessDeniedError,
     BadRequestError,
     BodyTooLargeError,
     GatewayError,
@@ -52,7 +53,7 @@ from gateway.frontends.xroad_rest import Handler
 from gateway.identifiers import ClientId, ServiceId
 from gateway.node import Node
 from gateway.pipeline import Exchange, Pipeline, Reply
-from gateway.trust import peer_certificate
+from gateway.stages.client_side import require_certificate_client
 from gateway.xroad_rest import last_header, parse_error_response
 from gateway.xroad_soap import (
     FAULT_CONTENT_TYPE,
@@ -92,9 +93,12 @@ def add_routes(app: web.Application, node: Node, pipeline: Pipeline) -> None:
 def _handler(node: Node, pipeline: Pipeline) -> Handler:
     limit = node.settings.security.max_body_bytes
     snake = node.snake_errors
+    tls = node.settings.listen.client_tls
 
     async def soap(request: web.Request) -> web.StreamResponse:
         try:
+            if tls:  # a caller without a bound certificate gets nothing parsed
+                require_certificate_client(node, request.transport)
             body = await read_bounded(
                 request.content, request.content_length, limit, "request body", BodyTooLargeError
             )
@@ -182,8 +186,9 @@ def _wsdl_handler(node: Node, pipeline: Pipeline) -> Handler:
 
     async def wsdl(request: web.Request) -> web.StreamResponse:
         try:
+            bound = _certificate_first(node, request)
             service, version = _wanted_service(request.query)
-            client = _asking_client(node, request)
+            client = _asking_client(node, request, bound)
             question = wsdl_request(
                 client, service.provider, service.code, version, str(uuid.uuid4())
             )
@@ -236,7 +241,17 @@ def _wanted_service(query: MultiMapping[str]) -> tuple[ServiceId, str | None]:
     return service, version
 
 
-def _asking_client(node: Node, request: web.Request) -> ClientId:
+def _certificate_first(node: Node, request: web.Request) -> ClientId | None:
+    """On a TLS client port, the subsystem of the caller's bound certificate; else None.
+
+    ``AccessDenied`` without one, before anything of the request is read.
+    """
+    if not node.settings.listen.client_tls:
+        return None
+    return require_certificate_client(node, request.transport)
+
+
+def _asking_client(node: Node, request: web.Request, bound: ClientId | None) -> ClientId:
     """Who asks: ``X-Road-Client``, else the certificate's subsystem, else the only client.
 
     AuthenticateClient checks the claim in the pipeline as for any other call.
@@ -244,13 +259,7 @@ def _asking_client(node: Node, request: web.Request) -> ClientId:
     claimed = request.headers.get("X-Road-Client")
     if claimed is not None:
         return ClientId.parse(claimed)
-    if node.settings.listen.client_tls:
-        der = peer_certificate(request.transport, (), {})
-        bound = node.client_bindings.get(hashlib.sha256(der).hexdigest())
-        if bound is None:
-            raise AccessDeniedError(
-                "client certificate is not bound to any subsystem", origin=CLIENT_PROXY
-            )
+    if bound is not None:
         return bound
     clients = node.settings.clients
     if len(clients) != 1:

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import ssl
 import time
+from asyncio import BaseTransport
 from collections.abc import Iterable
 
 import aiohttp
@@ -32,6 +33,7 @@ from gateway.errors import (
     UnknownServiceError,
     parse_error_type,
 )
+from gateway.identifiers import ClientId
 from gateway.node import Node
 from gateway.pipeline import Exchange, Reply
 from gateway.signing import (
@@ -50,7 +52,7 @@ from gateway.stages.common import (
     with_explicit_content_type,
     xroad_error_renderer,
 )
-from gateway.trust import PinnedContexts, peer_certificate
+from gateway.trust import PinnedContexts
 from gateway.xroad_rest import (
     forwardable_headers,
     last_header,
@@ -58,7 +60,14 @@ from gateway.xroad_rest import (
     request_hash,
 )
 
-__all__ = ["AuthenticateClient", "SendSigned", "VerifyResponse", "hash_headers"]
+__all__ = [
+    "AuthenticateClient",
+    "SendSigned",
+    "VerifyResponse",
+    "certificate_client",
+    "hash_headers",
+    "require_certificate_client",
+]
 
 _logger = logging.getLogger("gateway.exchange")
 
@@ -66,7 +75,14 @@ _LOOPBACK = ("127.0.0.1", "::1")
 
 
 class AuthenticateClient:
-    """A local client system may only send as the subsystem its certificate is bound to."""
+    """A local client system may only send as the subsystem its credential is bound to.
+
+    On a TLS client port the credential is the client certificate. A caller without
+    one passes only when its frontend authenticated it by bearer token
+    (``Exchange.token_client``, set by the Haal Centraal front door alone: X-Road REST
+    and SOAP calls are never token-authenticated). A token next to a certificate must
+    name the same subsystem. On a plain loopback port the claim must be a configured client.
+    """
 
     def __init__(self, node: Node) -> None:
         self.node = node
@@ -75,13 +91,17 @@ class AuthenticateClient:
 
     async def __call__(self, ex: Exchange) -> None:
         claimed = str(ex.client)
+        token = ex.token_client
+        if token is not None and str(token) != claimed:
+            raise InvalidClientIdentifierError(
+                f"the bearer token is bound to {token}, but X-Road-Client says {claimed}"
+            )
         if self.tls:
-            der = peer_certificate(ex.transport, (), {})
-            bound = self.node.client_bindings.get(hashlib.sha256(der).hexdigest())
+            bound = certificate_client(self.node, ex.transport)
             if bound is None:
-                raise AccessDeniedError(
-                    "client certificate is not bound to any subsystem", origin=CLIENT_PROXY
-                )
+                if token is None:
+                    raise _no_certificate()
+                return  # its frontend authenticated it by token, and it claims the token's
             if str(bound) != claimed:
                 raise InvalidClientIdentifierError(
                     f"certificate is bound to {bound}, but X-Road-Client says {claimed}"
@@ -94,6 +114,43 @@ class AuthenticateClient:
             )
         if claimed not in self.plain:
             raise InvalidClientIdentifierError(f"{claimed} is not a client of this gateway")
+
+
+def certificate_client(node: Node, transport: BaseTransport | None) -> ClientId | None:
+    """The subsystem the TLS client certificate is bound to; None when none was presented.
+
+    A certificate bound to no subsystem is ``AccessDenied``: it authenticates nobody.
+    """
+    ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+    der: bytes | None = ssl_object.getpeercert(binary_form=True) if ssl_object else None
+    if der is None:
+        return None
+    bound = node.client_bindings.get(hashlib.sha256(der).hexdigest())
+    if bound is None:
+        raise AccessDeniedError(
+            "client certificate is not bound to any subsystem", origin=CLIENT_PROXY
+        )
+    return bound
+
+
+def require_certificate_client(node: Node, transport: BaseTransport | None) -> ClientId:
+    """As :func:`certificate_client`, and ``AccessDenied`` without a certificate.
+
+    For the X-Road routes of a TLS client port, which authenticate a caller before
+    they read its request: their callers have certificates, never tokens.
+    """
+    bound = certificate_client(node, transport)
+    if bound is None:
+        raise _no_certificate()
+    return bound
+
+
+def _no_certificate() -> AccessDeniedError:
+    return AccessDeniedError(
+        "no client certificate presented: this client port requires one bound to a "
+        "client subsystem",
+        origin=CLIENT_PROXY,
+    )
 
 
 def hash_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -144,6 +144,19 @@ class BrpFederation(Harness):
         context.load_cert_chain(cert, key)
         return aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context))
 
+    def session_without_certificate(self) -> aiohttp.ClientSession:
+        """A BRP client's TLS: it checks the gateway's certificate and presents none."""
+        context = ssl.create_default_context(cafile=str(self.ca_cert))
+        return aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context))
+
+    def unbound_session(self) -> aiohttp.ClientSession:
+        """A session presenting a certificate of the client CA that no ``[[clients]]`` binds."""
+        m = self.members["NL"]
+        cert, key = self.ca.issue(f"{NL}/unknown", usage=Usage.CLIENT).write(m.dir / "unbound")
+        context = ssl.create_default_context(cafile=str(self.ca_cert))
+        context.load_cert_chain(cert, key)
+        return aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context))
+
     def audit(self, key: str) -> list[dict[str, Any]]:
         path = self.members[key].dir / "data" / "audit.sqlite"
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:

@@ -318,6 +318,55 @@ async def test_on_a_plain_loopback_port_the_token_is_the_credential(brp, registe
     assert known.status == 200 and _conforms(known)["personen"]
 
 
+async def test_over_tls_a_token_without_a_certificate_is_the_credential(brp, register):
+    """A BRP client as the API knows it: server-authenticated TLS and a bearer token only."""
+    async with brp.start() as (nl, _de), brp.session_without_certificate() as http:
+        assert nl.client_url.startswith("https://")
+        known = await ask(http, nl.client_url, SEARCH, headers=bearer(brp.tokens[NL_CLIENT]))
+        other = await ask(http, nl.client_url, SEARCH, headers=bearer(brp.tokens[NL_OTHER]))
+    assert known.status == 200 and _conforms(known)["personen"]
+    _problem(other, 403, "autorisation")  # authenticated as NL_OTHER by its token, granted nothing
+    assert len(register.queries) == 1
+    # Both gateways audit the exchange under the subsystem the token is bound to.
+    exchange_id = known.headers["X-Road-Id"]
+    for key in ("NL", "DE"):
+        records = [r for r in brp.audit(key) if r["exchange_id"] == exchange_id]
+        assert [(r["kind"], r["client"]) for r in records] == [
+            ("request", NL_CLIENT),
+            ("response", NL_CLIENT),
+        ]
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer not-a-token-of-ours", "Bearer ", "Basic eDp5"],
+    ids=["no-token", "unknown-token", "empty-token", "basic"],
+)
+async def test_over_tls_without_a_certificate_a_missing_or_wrong_token_is_a_401(
+    brp, register, authorization
+):
+    headers = {"Authorization": authorization} if authorization is not None else {}
+    async with brp.start() as (nl, _de), brp.session_without_certificate() as http:
+        answer = await ask(http, nl.client_url, SEARCH, headers=headers)
+    document = _problem(answer, 401, "authentication")
+    assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+    assert register.queries == []
+    # Refused before the pipeline's first stage, and audited as such on NL only.
+    (response,) = [r for r in brp.audit("NL") if r["kind"] == "response"]
+    assert response["status"] == 401 and response["exchange_id"] == answer.headers["X-Road-Id"]
+    assert response["error_type"] == "Server.ClientProxy.AccessDenied"
+    assert brp.audit("DE") == []
+    assert document["instance"].startswith("https://")
+
+
+async def test_a_token_does_not_stand_in_for_an_unbound_certificate(brp, register):
+    """A certificate that is presented must be bound; a valid token does not make up for it."""
+    async with brp.start() as (nl, _de), brp.unbound_session() as http:
+        answer = await ask(http, nl.client_url, SEARCH, headers=bearer(brp.tokens[NL_CLIENT]))
+    _problem(answer, 401, "authentication")
+    assert register.queries == []
+
+
 async def test_a_client_the_directory_does_not_allow_is_forbidden(brp, register):
     async with brp.start() as (nl, _de), brp.other_session() as http:
         answer = await ask(http, nl.client_url, SEARCH)
