@@ -18,6 +18,7 @@ import pytest
 from gateway.errors import ConfigError
 from gateway.pki import CertificateAuthority
 from gateway.settings import Settings
+from tests.connectors.nl.reference import brp_openapi
 from tests.integration.federation import closed_port_url
 from tests.integration.haalcentraal_support import (
     NL_CLIENT,
@@ -520,3 +521,49 @@ def test_token_hashes_are_checked(tmp_path, tokens, key):
     with pytest.raises(ConfigError) as caught:
         Settings.from_mapping(raw, base_dir=tmp_path, env={})
     assert caught.value.key == key
+
+
+# ------------------------------------------------------------------ every type of the API
+
+EVERY_TYPE = {
+    # One valid request of each type the official OpenAPI's discriminator lists.
+    ZOEK: SEARCH,
+    RAADPLEEG: BY_BSN,
+    "ZoekMetNaamEnGemeenteVanInschrijving": {
+        "geslachtsnaam": "Müller", "voornamen": "Anna", "gemeenteVanInschrijving": "0518",
+    },
+    "ZoekMetPostcodeEnHuisnummer": {"postcode": "2628HJ", "huisnummer": 2},
+    "ZoekMetStraatHuisnummerEnGemeenteVanInschrijving": {
+        "straat": "Spui", "huisnummer": 70, "gemeenteVanInschrijving": "0518",
+    },
+    "ZoekMetNummeraanduidingIdentificatie": {"nummeraanduidingIdentificatie": "0518200000366054"},
+    "ZoekMetAdresseerbaarObjectIdentificatie": {
+        "adresseerbaarObjectIdentificatie": "0518010000366055",
+    },
+}  # fmt: skip
+
+
+def test_every_type_of_the_api_is_covered() -> None:
+    mapping = brp_openapi()["components"]["schemas"]["PersonenQuery"]["discriminator"]["mapping"]
+    assert set(EVERY_TYPE) == set(mapping)
+
+
+@pytest.mark.parametrize("kind", sorted(EVERY_TYPE))
+async def test_every_type_gets_an_answer_the_api_defines(brp, register, kind):
+    """A search the German register can answer is answered; any other gets the API's 400 that
+    says why, and the register is not asked. Either way the response is the API's."""
+    body = {"fields": ["naam"], **EVERY_TYPE[kind], "type": kind}
+    assert request_errors(body) == []  # a valid request by the official OpenAPI
+    async with brp.start() as (nl, _de), brp.client("NL") as http:
+        answer = await ask(http, nl.client_url, body)
+    document = _conforms(answer)
+    if kind == ZOEK:
+        assert answer.status == 200 and document["type"] == ZOEK
+        assert register.queries != []
+    else:
+        assert answer.status == 400 and document["code"] in (
+            "paramsValidation",
+            "paramsCombination",
+        )
+        assert document.get("invalidParams") or document.get("detail")
+        assert register.queries == []
