@@ -25,7 +25,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 import aiohttp
 
@@ -44,12 +43,12 @@ from gateway.demo.payloads import payload
 from gateway.demo.stories import CHECKS, STORIES, Check, Story, extract
 from gateway.node import AUDIT_DB
 from gateway.settings import Settings
+from gateway.stages.translate import TRANSLATION_NOTES_HEADER, parse_notes_field
 from gateway.trust import peer_client_context
 
 __all__ = ["Demo", "Told", "run_demo", "running_demo", "tell"]
 
 _WIDTH = 26  # of one edge's column
-_NOTES_HEADER = "X-Xgw-Translation-Notes"
 
 
 @dataclass
@@ -232,11 +231,11 @@ def _print_story(number: int, told: Told) -> None:
         )
     outcome = "answered" if told.ok else f"UNEXPECTED: status {answer.status} {answer.error or ''}"
     print(f"\n   {outcome} in {answer.duration_ms:.0f} ms")
-    notes = [unquote(n) for n in answer.headers.get(_NOTES_HEADER, "").split(",") if n.strip()]
-    for note in notes[:6]:
-        print(f"   note: {note.strip()}")
-    if len(notes) > 6:
-        print(f"   ... {len(notes) - 6} more notes (all are in the audit log)")
+    notes = parse_notes_field(answer.headers.get(TRANSLATION_NOTES_HEADER, ""))
+    for note in notes[:12]:
+        print(f"   note: {note}")
+    if len(notes) > 12:
+        print(f"   ... {len(notes) - 12} more notes (all are in the audit log)")
 
 
 def _row(label: str, cells: tuple[str, ...]) -> None:

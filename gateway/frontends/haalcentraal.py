@@ -46,6 +46,7 @@ from gateway.node import Node
 from gateway.pipeline import ErrorRenderer, Exchange, Pipeline, Reply
 from gateway.settings import Settings
 from gateway.stages.client_side import certificate_client
+from gateway.stages.translate import TRANSLATION_NOTES_HEADER
 from gateway.xroad_rest import last_header, parse_error_response
 
 __all__ = ["FORMAT", "PATH", "add_routes", "takes_token_only_callers"]
@@ -210,7 +211,7 @@ class _FrontDoor:
             error = GatewayError(message, origin=origin, code=code, detail=detail)
             return _problem_reply(problem_for(error), instance, reply)
         if reply.status == 200 and self._is_answer(reply.body):
-            return Reply(200, [("Content-Type", _ANSWER_TYPE), *_exchange_id(reply)], reply.body)
+            return Reply(200, [("Content-Type", _ANSWER_TYPE), *_passed_on(reply)], reply.body)
         return _problem_reply(problem_for(_upstream_error(reply)), instance, reply)
 
     def _is_answer(self, body: bytes) -> bool:
@@ -242,7 +243,7 @@ def _problem_reply(
     if problem.status == 401:
         headers.append(("WWW-Authenticate", 'Bearer realm="haalcentraal"'))
     if reply is not None:
-        headers += _exchange_id(reply)
+        headers += _passed_on(reply)
     elif exchange_id:
         headers.append(("X-Road-Id", exchange_id))
     body = problem.render(instance)
@@ -251,9 +252,13 @@ def _problem_reply(
     return Reply(problem.status, headers, body, reply.signature, reply.body_digest())
 
 
-def _exchange_id(reply: Reply) -> list[tuple[str, str]]:
-    value = last_header(reply.headers, "X-Road-Id")
-    return [("X-Road-Id", value)] if value else []
+def _passed_on(reply: Reply) -> list[tuple[str, str]]:
+    """The exchange id and the translation notes: what the client may see of the exchange."""
+    return [
+        (name, value)
+        for name in ("X-Road-Id", TRANSLATION_NOTES_HEADER)
+        if (value := last_header(reply.headers, name))
+    ]
 
 
 def _instance(request: web.Request) -> str:

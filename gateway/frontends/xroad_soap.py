@@ -54,6 +54,7 @@ from gateway.identifiers import ClientId, ServiceId
 from gateway.node import Node
 from gateway.pipeline import Exchange, Pipeline, Reply
 from gateway.stages.client_side import require_certificate_client
+from gateway.stages.translate import TRANSLATION_NOTES_HEADER
 from gateway.xroad_rest import last_header, parse_error_response
 from gateway.xroad_soap import (
     FAULT_CONTENT_TYPE,
@@ -120,9 +121,11 @@ def _handler(node: Node, pipeline: Pipeline) -> Handler:
             )
         except GatewayError as exc:
             return _fault(exc, snake)
-        return web.Response(
-            status=reply.status, body=answer, headers={"Content-Type": content_type}
-        )
+        headers = {"Content-Type": content_type}
+        notes = last_header(reply.headers, TRANSLATION_NOTES_HEADER)
+        if notes:
+            headers[TRANSLATION_NOTES_HEADER] = notes
+        return web.Response(status=reply.status, body=answer, headers=headers)
 
     return soap
 

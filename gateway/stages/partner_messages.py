@@ -3,11 +3,15 @@
 Usage::
 
     fields = XRoadFields(client, service, "v1", exchange_id, user_id="EE37702211234")
+    fields = exchange_fields(exchange, directory_service)      # the same, from an exchange
     soap = with_xroad_header(encoded_soap, fields)            # into the connector's empty Header
     sent = parse_request(soap, "text/xml; charset=utf-8")      # gateway.xroad_soap
     envelope = read_soap_answer(body, content_type, partner)   # a SOAP Fault raises, typed
     check_soap_binding(sent, envelope, partner)                # echoed headers, requestHash
     error = check_rest_binding(headers, body, expected_hash, exchange_id, partner)
+
+The provider's gateway fills the same header for an X-Road producer behind it
+(``EncodeBackendRequest``, gateway.stages.translate): one function for both edges.
 
 Pure functions, no I/O. Every refusal is a :class:`~gateway.errors.GatewayError`:
 ``InconsistentResponse`` when an answer is not bound to what we sent, the partner's own
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from gateway.directory import Service
 from gateway.errors import (
     CLIENT_PROXY,
     BadRequestError,
@@ -31,6 +36,7 @@ from gateway.errors import (
     parse_error_type,
 )
 from gateway.identifiers import ClientId, ServiceId
+from gateway.pipeline import Exchange
 from gateway.xroad_rest import last_header, parse_error_response
 from gateway.xroad_soap import PROTOCOL_VERSION, REQUEST_HASH_ALGORITHM, SoapRequest, request_hash
 from gateway.xroad_soap._request import Envelope, Fail, read_envelope, read_headers, soap_part
@@ -41,6 +47,7 @@ __all__ = [
     "XRoadFields",
     "check_rest_binding",
     "check_soap_binding",
+    "exchange_fields",
     "has_xroad_header",
     "read_soap_answer",
     "with_xroad_header",
@@ -62,6 +69,24 @@ class XRoadFields:
     user_id: str | None = None
     issue: str | None = None
     represented_party: str | None = None  # X-Road-Represented-Party: "CLASS/CODE" or "CODE"
+
+
+def exchange_fields(ex: Exchange, service: Service) -> XRoadFields:
+    """The header fields of ``ex`` calling ``service`` (its directory entry gives the version).
+
+    ``userId``, ``issue`` and the represented party are the client's own X-Road headers,
+    as the client's gateway received them or as the signed hop carried them.
+    """
+    assert ex.client is not None
+    return XRoadFields(
+        client=ex.client,
+        service=service.id,
+        service_version=service.version,
+        id=ex.id,
+        user_id=last_header(ex.xroad_headers, "X-Road-UserId"),
+        issue=last_header(ex.xroad_headers, "X-Road-Issue"),
+        represented_party=last_header(ex.xroad_headers, "X-Road-Represented-Party"),
+    )
 
 
 def _client_failure(code: str, message: str) -> GatewayError:

@@ -9,7 +9,9 @@ When the directory names a partner (a member with ``partner``, docs/directory.md
 provider, this stage answers the exchange itself, so the signed hop is skipped:
 
 1. a canonical request (``application/vnd.xgw.canonical+json``) is encoded to the
-   service's ``format`` (gateway.stages.translate.encode_native);
+   service's ``format`` (gateway.stages.translate.encode_native); a bodiless encoding
+   (``message/http``, e.g. KvK's GET) is sent as its method and target say, once
+   ``backend_request`` has checked that it stays on the service's URL;
 2. ``x-road``: REST goes to ``url/r1/{serviceId}[/path]`` with the X-Road headers; SOAP
    to ``url`` with the X-Road SOAP 4.0 header fields filled in (a message that arrived
    with its own X-Road header goes as it is). ``native``: to ``url`` + the service's
@@ -33,7 +35,7 @@ from dataclasses import dataclass
 import aiohttp
 from yarl import URL
 
-from connectors.base import Envelope
+from connectors.base import Envelope, is_http_request
 from gateway.directory import XROAD, Member, Service
 from gateway.errors import (
     CLIENT,
@@ -58,15 +60,18 @@ from gateway.stages.common import (
     with_explicit_content_type,
 )
 from gateway.stages.partner_messages import (
-    XRoadFields,
     check_rest_binding,
     check_soap_binding,
+    exchange_fields,
     has_xroad_header,
     read_soap_answer,
     with_xroad_header,
 )
 from gateway.stages.translate import (
     CANONICAL_MEDIA_TYPE,
+    BackendRequest,
+    backend_request,
+    bodiless_headers,
     decode_native,
     encode_native,
     from_wire,
@@ -80,6 +85,16 @@ __all__ = ["PartnerRoute"]
 
 _OPAQUE = "opaque"
 _SOAP_CONTENT_TYPE = "text/xml; charset=utf-8"
+
+
+@dataclass(slots=True)
+class _Payload:
+    """The request in the partner's format; ``decode_as``: the format, when we translated."""
+
+    headers: list[tuple[str, str]]
+    body: bytes
+    decode_as: str | None = None
+    bodiless: BackendRequest | None = None  # a message/http encoding: its method and target
 
 
 @dataclass(slots=True)
@@ -137,59 +152,63 @@ class PartnerRoute:
         assert provider.partner is not None and ex.service is not None
         if service is None and (provider.partner.protocol != XROAD or not is_metaservice(ex)):
             raise UnknownServiceError(f"{ex.service} is not a service of {provider.id}")
-        headers, body, decode_as = await self._payload(ex, service)
+        payload = await self._payload(ex, service)
         if service is None or service.type == "REST":
-            return self._rest(ex, provider, service, headers, body, decode_as)
-        return self._soap(ex, provider, service, headers, body, decode_as)
+            return self._rest(ex, provider, service, payload)
+        return self._soap(ex, provider, service, payload)
 
-    async def _payload(
-        self, ex: Exchange, service: Service | None
-    ) -> tuple[list[tuple[str, str]], bytes, str | None]:
-        """Headers and body in the partner's format; the format when we translated."""
+    async def _payload(self, ex: Exchange, service: Service | None) -> _Payload:
+        """The request in the partner's format."""
         name = service.format if service is not None else _OPAQUE
         if name == _OPAQUE or not _is_canonical(_media_type(ex.headers)):
-            return ex.headers, ex.body, None
+            return _Payload(ex.headers, ex.body)
         try:
             envelope = from_wire(ex.body)
-            body, media_type, lost = await encode_native(self.node, name, envelope)
+            body, media_type, encoded_lost = await encode_native(self.node, name, envelope)
+            lost = list(encoded_lost)
+            bodiless = None
+            if is_http_request(media_type):
+                if service is not None and service.type != "REST":
+                    raise ConnectorError(
+                        f"{name}: message/http: {service.id} is a {service.type} service, "
+                        "called with a message, not a bodiless request"
+                    )
+                bodiless = backend_request(body, name)
+                lost += bodiless.notes
         except ConnectorError as exc:
             raise exc.with_origin(CLIENT) from None  # the caller's document does not fit
         if not ex.translated:  # notes of a decode at this edge are in ex.notes already
             ex.notes.extend(envelope.notes)
         ex.notes.extend(lost)
         ex.translated = True
-        return _with_content_type(ex.headers, media_type), body, name
+        if bodiless is not None:
+            return _Payload(bodiless_headers(ex.headers, bodiless), b"", name, bodiless)
+        return _Payload(_with_content_type(ex.headers, media_type), body, name)
 
     def _rest(
-        self,
-        ex: Exchange,
-        provider: Member,
-        service: Service | None,
-        headers: list[tuple[str, str]],
-        body: bytes,
-        decode_as: str | None,
+        self, ex: Exchange, provider: Member, service: Service | None, payload: _Payload
     ) -> _Outgoing:
         assert provider.partner is not None and ex.service is not None
-        sent = with_explicit_content_type(passed_on_headers(headers), body)
+        body = payload.body
+        sent = with_explicit_content_type(passed_on_headers(payload.headers), body)
+        method, target = ex.method, ex.backend_path
+        if payload.bodiless is not None:  # the encoding's own method and path, on the service
+            method, target = payload.bodiless.method, payload.bodiless.target
         base = provider.partner.url.rstrip("/")
         if provider.partner.protocol == XROAD:
-            raw_path = f"/r1/{ex.service.wire()}{ex.backend_path}"
+            raw_path = f"/r1/{ex.service.wire()}{target}"
             sent += ex.xroad_headers
         else:  # a native REST service knows nothing of X-Road headers
             address = service.address if service is not None and service.address else ""
-            raw_path = f"{address}{ex.backend_path}"
-        return _Outgoing(ex.method, base + raw_path, raw_path, sent, body, decode_as=decode_as)
+            raw_path = f"{address}{target}"
+        decode_as = payload.decode_as
+        return _Outgoing(method, base + raw_path, raw_path, sent, body, decode_as=decode_as)
 
     def _soap(
-        self,
-        ex: Exchange,
-        provider: Member,
-        service: Service,
-        headers: list[tuple[str, str]],
-        body: bytes,
-        decode_as: str | None,
+        self, ex: Exchange, provider: Member, service: Service, payload: _Payload
     ) -> _Outgoing:
         assert provider.partner is not None
+        headers, body, decode_as = payload.headers, payload.body, payload.decode_as
         if ex.method != "POST" or ex.backend_path.partition("?")[0]:
             raise BadRequestError(
                 f"SOAP service {service.id} is called with POST on the service itself, "
@@ -206,24 +225,12 @@ class PartnerRoute:
                 url = url.rstrip("/") + service.address
             return _Outgoing("POST", url, "", sent, body, True, decode_as=decode_as)
         if decode_as is not None or not has_xroad_header(body, media_type):
-            body = with_xroad_header(body, self._fields(ex, service))
+            body = with_xroad_header(body, exchange_fields(ex, service))
             media_type = _SOAP_CONTENT_TYPE
             sent[0] = ("Content-Type", media_type)
         soap = parse_request(body, media_type)  # ours checked as a security server would
         self._check_own_header(ex, soap)
         return _Outgoing("POST", url, "", sent, body, True, soap, decode_as)
-
-    def _fields(self, ex: Exchange, service: Service) -> XRoadFields:
-        assert ex.client is not None
-        return XRoadFields(
-            client=ex.client,
-            service=service.id,
-            service_version=service.version,
-            id=ex.id,
-            user_id=last_header(ex.xroad_headers, "X-Road-UserId"),
-            issue=last_header(ex.xroad_headers, "X-Road-Issue"),
-            represented_party=last_header(ex.xroad_headers, "X-Road-Represented-Party"),
-        )
 
     @staticmethod
     def _check_own_header(ex: Exchange, soap: SoapRequest) -> None:

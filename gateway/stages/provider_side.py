@@ -251,7 +251,11 @@ def _query(path_and_query: str) -> list[tuple[str, str]]:
 
 
 class CallBackend:
-    """Pass the request to the local backend; no redirects followed, a timeout is a NetworkError."""
+    """Pass the request to the local backend; no redirects followed, a timeout is a NetworkError.
+
+    A translated request goes as its encoding says: its body and headers, and for a
+    bodiless one (``message/http``) its method and its target below the backend's URL.
+    """
 
     def __init__(self, node: Node) -> None:
         self.node = node
@@ -267,13 +271,16 @@ class CallBackend:
             )
         # Durable before the backend acts: a request it executed is never missing from the log.
         await submit_request_record(self.node, ex)
-        headers = [*passed_on_headers(ex.backend_headers or ex.headers), *ex.xroad_headers]
+        sent = ex.backend_headers if ex.backend_headers is not None else ex.headers
+        headers = [*passed_on_headers(sent), *ex.xroad_headers]
         body = ex.backend_body if ex.backend_body is not None else ex.body
-        url = URL(backend.rstrip("/") + ex.backend_path, encoded=True)
+        method = ex.backend_method or ex.method
+        target = ex.backend_target if ex.backend_target is not None else ex.backend_path
+        url = URL(backend.rstrip("/") + target, encoded=True)
         limit = self.node.settings.security.max_response_bytes
         try:
             async with self.node.backend_session.request(
-                ex.method, url, headers=headers, data=body or None, allow_redirects=False
+                method, url, headers=headers, data=body or None, allow_redirects=False
             ) as response:
                 body = await read_limited(response, limit, f"the answer of {ex.service}'s backend")
                 ex.response = Reply(

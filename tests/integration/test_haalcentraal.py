@@ -525,7 +525,7 @@ def test_token_hashes_are_checked(tmp_path, tokens, key):
 
 # ------------------------------------------------------------------ every type of the API
 
-EVERY_TYPE = {
+EVERY_TYPE: dict[str, dict[str, Any]] = {
     # One valid request of each type the official OpenAPI's discriminator lists.
     ZOEK: SEARCH,
     RAADPLEEG: BY_BSN,

@@ -44,6 +44,8 @@ class AriregisterConnector(EncodeWithNotes):
     # The canonical kinds a request to this format's services may be (gateway.stages.derive).
     request_kinds: tuple[str, ...] = ("LegalEntityQuery",)
     schema_ids: tuple[str, ...] = ("ee/ariregister/detailandmed_v2",)
+    # An X-Road producer: the gateway fills the empty SOAP Header with the X-Road fields.
+    xroad_soap_header = True
 
     def __init__(self, options: ConnectorOptions | None = None) -> None:
         self.options = options or ConnectorOptions()

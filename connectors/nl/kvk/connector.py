@@ -64,6 +64,8 @@ class KvkConnector(EncodeWithNotes):
     name = _NAME
     # The canonical kinds a request to this format's services may be (gateway.stages.derive).
     request_kinds: tuple[str, ...] = ("LegalEntityQuery",)
+    # A client's bodiless GET reaches decode as message/http (connectors.base).
+    decodes_http_requests = True
     schema_ids: tuple[str, ...] = (SCHEMA_ID,)
 
     def __init__(self, options: ConnectorOptions | None = None) -> None:

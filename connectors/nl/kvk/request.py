@@ -13,7 +13,8 @@ The path is relative to the API's base URL (``https://api.kvk.nl/api/v1`` or the
 test API's ``.../test/api/v1``: the OpenAPI document's ``servers``), which the
 operator configures as the service's backend URL. On decode, any prefix before
 ``/basisprofielen/`` is accepted (``/api/v1/basisprofielen/...``), so a client
-may send the path as it calls the API.
+may send the path as it calls the API. The message syntax is the connectors'
+shared one (:func:`connectors.base.parse_http_request`).
 """
 
 from __future__ import annotations
@@ -22,13 +23,18 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from connectors.base import (
+    HTTP_REQUEST_MEDIA_TYPE,
+    http_request_message,
+    is_http_request,
+    parse_http_request,
+)
 from gateway.errors import ConnectorError
 
 __all__ = ["MEDIA_TYPE", "Request", "build_request", "is_http_message", "parse_request"]
 
-MEDIA_TYPE = "message/http; msgtype=request"
+MEDIA_TYPE = HTTP_REQUEST_MEDIA_TYPE
 _PATH = re.compile(r"(?:/[^?#]*)?/basisprofielen/([^/?#]*)")
-_MAX_LINE = 2048
 
 
 @dataclass(frozen=True)
@@ -38,27 +44,23 @@ class Request:
 
 
 def build_request(kvk_nummer: str) -> bytes:
-    return f"GET /basisprofielen/{kvk_nummer} HTTP/1.1\r\nAccept: application/json\r\n\r\n".encode(
-        "ascii"
+    return http_request_message(
+        "GET", f"/basisprofielen/{kvk_nummer}", [("Accept", "application/json")]
     )
 
 
 def is_http_message(media_type: str) -> bool:
-    return media_type.split(";", 1)[0].strip().lower() == "message/http"
+    return is_http_request(media_type)
 
 
 def parse_request(body: bytes) -> Request:
-    """The kvkNummer and query of a request line; ConnectorError if it is not a Basisprofiel GET."""
-    line = body.split(b"\n", 1)[0].rstrip(b"\r")
-    if len(line) > _MAX_LINE:
-        raise ConnectorError("nl.kvk: request line: too long")
-    try:
-        method, target, version = line.decode("ascii").split(" ")
-    except (UnicodeDecodeError, ValueError):
-        raise ConnectorError("nl.kvk: request line: not 'METHOD TARGET HTTP/1.1'") from None
-    if method != "GET" or not version.startswith("HTTP/"):
-        raise ConnectorError(f"nl.kvk: request line: method {method[:10]!r} is not GET")
-    parts = urlsplit(target)
+    """The kvkNummer and query of a request; ConnectorError if it is not a Basisprofiel GET."""
+    message = parse_http_request(body, "nl.kvk")
+    if message.method != "GET":
+        raise ConnectorError(f"nl.kvk: request line: method {message.method[:10]!r} is not GET")
+    if message.body:
+        raise ConnectorError("nl.kvk: a Basisprofiel GET has no body")
+    parts = urlsplit(message.target)
     match = _PATH.fullmatch(parts.path)
     if match is None:
         raise ConnectorError("nl.kvk: request line: path is not .../basisprofielen/{kvkNummer}")
