@@ -15,20 +15,15 @@ import time
 from asyncio import BaseTransport
 from collections.abc import Iterable
 
-import aiohttp
-from yarl import URL
-
 from gateway._crypto import now_utc
 from gateway.directory import Directory, Member
 from gateway.errors import (
     CLIENT_PROXY,
     AccessDeniedError,
-    CertValidationError,
     GatewayError,
     InconsistentResponseError,
     InvalidClientIdentifierError,
     InvalidSignatureError,
-    NetworkError,
     StaleMessageError,
     UnknownServiceError,
     parse_error_type,
@@ -47,7 +42,7 @@ from gateway.signing import (
 from gateway.stages.common import (
     PRIVATE_HEADERS,
     passed_on_headers,
-    read_limited,
+    send_pinned,
     submit_request_record,
     with_explicit_content_type,
     xroad_error_renderer,
@@ -205,31 +200,9 @@ class SendSigned:
         context: ssl.SSLContext,
     ) -> Reply:
         assert provider.gateway_url is not None
-        url = URL(provider.gateway_url.rstrip("/") + raw_path, encoded=True)
-        limit = self.node.settings.security.max_response_bytes
-        try:
-            async with self.node.peer_session.request(
-                ex.method,
-                url,
-                headers=headers,
-                data=ex.body or None,
-                allow_redirects=False,
-                ssl=context,
-            ) as response:
-                body = await read_limited(response, limit, f"the answer of {provider.id}")
-                return Reply(response.status, list(response.headers.items()), body)
-        except aiohttp.ClientConnectorCertificateError as exc:
-            raise CertValidationError(
-                f"the server at {provider.gateway_url} is not {provider.id}: its TLS "
-                f"certificate is not one the directory lists ({exc.certificate_error})",
-                origin=CLIENT_PROXY,
-            ) from exc
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise NetworkError(
-                f"cannot reach the gateway of {provider.id} at "
-                f"{provider.gateway_url}: {type(exc).__name__}: {exc}",
-                origin=CLIENT_PROXY,
-            ) from exc
+        url = provider.gateway_url.rstrip("/") + raw_path
+        where = f"the gateway of {provider.id}"
+        return await send_pinned(self.node, ex.method, url, headers, ex.body, context, where)
 
 
 class VerifyResponse:

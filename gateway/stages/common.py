@@ -8,18 +8,23 @@ Usage::
 from __future__ import annotations
 
 import asyncio
+import ssl
 import uuid
 from collections.abc import Iterable
 
 import aiohttp
+from yarl import URL
 
 from gateway.audit.record import AuditRecord
 from gateway.bodies import read_bounded
 from gateway.errors import (
+    CLIENT_PROXY,
     AccessDeniedError,
     BadRequestError,
+    CertValidationError,
     GatewayError,
     MissingHeaderError,
+    NetworkError,
     PartnerError,
     UnknownServiceError,
 )
@@ -45,6 +50,7 @@ __all__ = [
     "is_metaservice",
     "passed_on_headers",
     "read_limited",
+    "send_pinned",
     "submit_request_record",
     "with_explicit_content_type",
     "xroad_error_renderer",
@@ -267,3 +273,44 @@ def xroad_error_renderer(node: Node) -> ErrorRenderer:
 
 def new_request_id() -> str:
     return str(uuid.uuid4())
+
+
+async def send_pinned(
+    node: Node,
+    method: str,
+    url: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    context: ssl.SSLContext,
+    server: str,
+) -> Reply:
+    """One request to a gateway or partner over its pinned TLS context, its answer bounded.
+
+    ``server`` names the other side in errors ("the gateway of EE/GOV/70000310").
+    """
+    try:
+        async with node.peer_session.request(
+            method,
+            URL(url, encoded=True),
+            headers=headers,
+            data=body or None,
+            allow_redirects=False,
+            ssl=context,
+        ) as response:
+            answer = await read_limited(
+                response, node.settings.security.max_response_bytes, f"the answer of {server}"
+            )
+            return Reply(response.status, list(response.headers.items()), answer)
+    except aiohttp.ClientConnectorCertificateError as exc:
+        raise CertValidationError(
+            f"the server at {URL(url).origin()} is not {server}: its TLS "
+            f"certificate is not one the directory lists ({exc.certificate_error})",
+            origin=CLIENT_PROXY,
+        ) from exc
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+        raise NetworkError(
+            f"cannot reach {server} at {URL(url).origin()}: {type(exc).__name__}: {exc}".rstrip(
+                ": "
+            ),
+            origin=CLIENT_PROXY,
+        ) from exc

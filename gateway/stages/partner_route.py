@@ -32,19 +32,13 @@ from __future__ import annotations
 import ssl
 from dataclasses import dataclass
 
-import aiohttp
-from yarl import URL
-
 from connectors.base import Envelope, is_http_request
 from gateway.directory import XROAD, Member, Service
 from gateway.errors import (
     CLIENT,
-    CLIENT_PROXY,
     SERVER_PROXY,
     BadRequestError,
-    CertValidationError,
     ConnectorError,
-    NetworkError,
     PartnerError,
     UnknownServiceError,
 )
@@ -55,7 +49,7 @@ from gateway.stages.common import (
     PRIVATE_HEADERS,
     is_metaservice,
     passed_on_headers,
-    read_limited,
+    send_pinned,
     submit_request_record,
     with_explicit_content_type,
 )
@@ -247,30 +241,10 @@ class PartnerRoute:
 
     async def _send(self, provider: Member, out: _Outgoing, context: ssl.SSLContext) -> Reply:
         assert provider.partner is not None
-        limit = self.node.settings.security.max_response_bytes
-        try:
-            async with self.node.peer_session.request(
-                out.method,
-                URL(out.url, encoded=True),
-                headers=out.headers,
-                data=out.body or None,
-                allow_redirects=False,
-                ssl=context,
-            ) as response:
-                body = await read_limited(response, limit, f"the answer of {provider.id}")
-                return Reply(response.status, list(response.headers.items()), body)
-        except aiohttp.ClientConnectorCertificateError as exc:
-            raise CertValidationError(
-                f"the server at {provider.partner.url} is not {provider.id}: its TLS "
-                f"certificate is not one the directory lists ({exc.certificate_error})",
-                origin=CLIENT_PROXY,
-            ) from exc
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise NetworkError(
-                f"cannot reach {provider.id} ({provider.partner.protocol}) at "
-                f"{provider.partner.url}: {type(exc).__name__}: {exc}".rstrip(": "),
-                origin=CLIENT_PROXY,
-            ) from exc
+        where = f"{provider.id} ({provider.partner.protocol})"
+        return await send_pinned(
+            self.node, out.method, out.url, out.headers, out.body, context, where
+        )
 
     # -- the answer -----------------------------------------------------------
 
