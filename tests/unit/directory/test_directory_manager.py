@@ -22,6 +22,13 @@ from gateway.pki import Usage
 NOW = datetime.now(UTC)
 
 
+@pytest.fixture(autouse=True)
+def _now_is_when_the_test_runs() -> None:
+    """NOW as each test starts, not when a long suite imported this module."""
+    global NOW
+    NOW = datetime.now(UTC)
+
+
 def write(path: Path, text: str) -> Path:
     path.write_text(text + "\n")
     return path

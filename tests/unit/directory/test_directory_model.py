@@ -33,6 +33,14 @@ DETAILANDMED = f"{EE}/ariregister/detailandmed_v2"
 NOW = datetime.now(UTC)
 
 
+@pytest.fixture(autouse=True)
+def _now_is_when_the_test_runs() -> None:
+    """NOW as each test starts: the shared certificates are only backdated by minutes, and a
+    long suite may run this module many minutes after it was imported."""
+    global NOW
+    NOW = datetime.now(UTC)
+
+
 @pytest.fixture(scope="module")
 def directory(fed: Any) -> Directory:
     return verify_directory(fed.token(fed.doc(sequence=7)), [fed.operator.cert])
