@@ -60,13 +60,14 @@ import aiohttp
 
 from bench.payload import MIN_BODY_BYTES, request_body, response_body
 from bench.processes import BenchError, Proc, Processes, cpu_seconds, rss_mib, system_cpu
-from gateway.demo.federation import Federation, build_federation
+from gateway.demo.federation import DemoMember, Federation, build_federation
 
 __all__ = ["ChainResult", "main"]
 
 HOST = "127.0.0.1"
 REPO = Path(__file__).resolve().parent.parent
-SERVICE_PATH = "/r1/EE/GOV/70000310/ariregister/ettevotted"
+SERVICE = "EE/GOV/70000310/ariregister/ettevotted"
+SERVICE_PATH = f"/r1/{SERVICE}"
 REQUEST_PATH = SERVICE_PATH + "/ettevotted/otsing"
 READY_TIMEOUT = 60.0
 _T = TypeVar("_T")
@@ -232,6 +233,29 @@ def _start_backend(procs: Processes, name: str, sock: socket.socket, body_bytes:
 
 
 Ready = list[tuple[str, ssl.SSLContext | None]]  # URLs that answer 200 once a chain is up
+
+
+def _chain_members() -> list[DemoMember]:
+    """DE's client system calls EE's opaque search service: the chain without translation."""
+    client = DemoMember(
+        "DE", "DE/GOV/05974028", "Stadt Musterstadt", "DE/GOV/05974028/gewerbeamt",
+        [("gewerbeamt", "Gewerbeamt")], [],
+    )  # fmt: skip
+    service = {
+        "subsystem": "ariregister",
+        "code": "ettevotted",
+        "type": "REST",
+        "format": "opaque",
+        "endpoints": [{"method": "POST", "path": "/ettevotted/otsing"}],
+    }
+    provider = DemoMember(
+        "EE", "EE/GOV/70000310", "RIK", "EE/GOV/70000310/klient",
+        [("ariregister", "Äriregister"), ("klient", "RIK klient")], [service],
+    )  # fmt: skip
+    return [client, provider]
+
+
+_ACCESS = [{"client": "DE/GOV/05974028/gewerbeamt", "service": SERVICE}]
 
 
 def _release_ports(federation: Federation, keep: socket.socket | None = None) -> None:
@@ -765,7 +789,9 @@ def _parser() -> argparse.ArgumentParser:
 async def _run(args: argparse.Namespace, state: Path, procs: Processes) -> list[ChainResult]:
     wanted = [c.strip() for c in args.chains.split(",") if c.strip()]
     # Both chains use the federation's CA and certificates.
-    federation = build_federation(state / "federation", load_balancer=False)
+    federation = build_federation(
+        state / "federation", load_balancer=False, members=_chain_members(), access=_ACCESS
+    )
     chains: list[Chain] = []
     ready: Ready = []
     for name in wanted:

@@ -6,6 +6,8 @@ Usage::
     xgw demo [--serve --state-dir DIR]
     xgw directory create|sign|show ...
     xgw audit verify --data-dir DIR
+    xgw audit tree-head --config de.toml [--sign]
+    xgw audit proof --data-dir DIR --inclusion INDEX [--size N] | --consistency M N
 
 ``main`` catches :class:`~gateway.errors.GatewayError` once, prints its
 diagnostics and exits non-zero; a bad config exits 2 naming the key.
@@ -20,11 +22,15 @@ import logging
 import sys
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway import __version__
 from gateway.errors import ConfigError, GatewayError
 from gateway.logs import configure_logging
+
+if TYPE_CHECKING:
+    from gateway.audit.tree_head import TreeHeadSigner
+    from gateway.settings import Settings
 
 __all__ = ["main"]
 
@@ -138,13 +144,72 @@ def _add_audit(
     verify = asub.add_parser(
         "verify",
         parents=[common],
-        help="re-check the whole log; exit 1 naming the first bad record",
+        help="re-check the whole log, its tree and signed tree heads; exit 1 naming the first"
+        " bad record",
     )
-    where = verify.add_mutually_exclusive_group(required=True)
+    _add_where(verify)
+    verify.add_argument(
+        "--signing-cert",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="PEM",
+        help="a certificate trusted to sign tree heads (repeat after a key rotation);"
+        " --config adds the gateway's own",
+    )
+    verify.set_defaults(func=_audit_verify)
+
+    tree_head = asub.add_parser(
+        "tree-head", parents=[common], help="print the tree and its latest signed head (JSON)"
+    )
+    _add_where(tree_head)
+    tree_head.add_argument(
+        "--sign",
+        action="store_true",
+        help="sign the current tree head first, with the gateway's signing key (needs --config)",
+    )
+    tree_head.set_defaults(func=_audit_tree_head)
+
+    proof = asub.add_parser(
+        "proof", parents=[common], help="print an RFC 9162 inclusion or consistency proof (JSON)"
+    )
+    _add_where(proof)
+    kind = proof.add_mutually_exclusive_group(required=True)
+    kind.add_argument(
+        "--inclusion", type=_count, metavar="INDEX", help="prove that record INDEX is in the tree"
+    )
+    kind.add_argument(
+        "--consistency",
+        type=_count,
+        nargs=2,
+        metavar=("M", "N"),
+        help="prove that the tree of N records extends the tree of M records",
+    )
+    proof.add_argument(
+        "--size",
+        type=_count,
+        metavar="N",
+        help="with --inclusion: the tree of N records (default: the latest signed tree head)",
+    )
+    proof.set_defaults(func=_audit_proof)
+
+
+def _add_where(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--data-dir", type=Path, help="the gateway's data directory")
     where.add_argument("--db", type=Path, help="the audit database file")
     where.add_argument("--config", type=Path, help="the gateway's TOML file")
-    verify.set_defaults(func=_audit_verify)
+
+
+def _count(text: str) -> int:
+    """A record index or tree size: a non-negative integer."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is negative")
+    return value
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -191,36 +256,66 @@ def _directory_show(args: argparse.Namespace) -> int:
     return directory_cli.show(args.directory, args.trust_anchor, args.json)
 
 
-def _audit_verify(args: argparse.Namespace) -> int:
-    from gateway.audit.verify import verify_sqlite
+def _audit_db(args: argparse.Namespace) -> tuple[Path, Settings | None]:
+    """The audit database the arguments name, and the settings when --config gave it."""
     from gateway.node import AUDIT_DB
     from gateway.settings import Settings
 
     if args.config is not None:
-        db = Settings.from_toml(args.config).data_dir / AUDIT_DB
-    else:
-        db = args.db or args.data_dir / AUDIT_DB
-    result = asyncio.run(verify_sqlite(db))
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "database": str(db),
-                    "ok": result.ok,
-                    "records": result.count,
-                    "head": result.head,
-                    "first_bad": result.first_bad,
-                    "reason": result.reason,
-                }
-            )
-        )
-    elif result.ok:
-        print(f"{db}: OK, {result.count} records, chain intact, head {result.head}")
-    elif result.first_bad is None:
-        print(f"{db}: FAILED: {result.reason}")
-    else:
-        print(f"{db}: FAILED at record {result.first_bad}: {result.reason}")
-    return 0 if result.ok else 1
+        settings = Settings.from_toml(args.config)
+        return settings.data_dir / AUDIT_DB, settings
+    return (args.db or args.data_dir / AUDIT_DB), None
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    from gateway._crypto import load_certificate
+    from gateway.audit.commands import verify
+
+    db, settings = _audit_db(args)
+    certificates = [load_certificate(p, key_name="--signing-cert") for p in args.signing_cert]
+    if settings is not None:
+        key = "signing.certificate"
+        certificates.append(load_certificate(settings.signing.certificate, key_name=key))
+    return verify(
+        db,
+        certificates=certificates or None,  # none given: the log's own, and it says so
+        member=None if settings is None else settings.member.id,
+        as_json=args.json,
+    )
+
+
+def _audit_tree_head(args: argparse.Namespace) -> int:
+    from gateway.audit.commands import print_tree_head
+
+    db, settings = _audit_db(args)
+    signer = None
+    if args.sign:
+        if settings is None:
+            raise ConfigError("--sign", "needs --config: the gateway's signing key signs the head")
+        signer = _tree_head_signer(settings)
+    return print_tree_head(db, signer=signer)
+
+
+def _tree_head_signer(settings: Settings) -> TreeHeadSigner:
+    from gateway._crypto import check_key_pair, load_certificate, load_private_key
+    from gateway.audit.tree_head import TreeHeadSigner
+
+    cert = load_certificate(settings.signing.certificate, key_name="signing.certificate")
+    key = load_private_key(settings.signing.key, key_name="signing.key")
+    check_key_pair(cert, key, "signing.key")
+    return TreeHeadSigner(key, cert, settings.member.id)
+
+
+def _audit_proof(args: argparse.Namespace) -> int:
+    from gateway.audit.commands import print_consistency, print_inclusion
+
+    db, _ = _audit_db(args)
+    if args.consistency is not None:
+        if args.size is not None:
+            raise ConfigError("--size", "goes with --inclusion; --consistency names both sizes")
+        first, second = args.consistency
+        return print_consistency(db, first, second)
+    return print_inclusion(db, index=args.inclusion, size=args.size)
 
 
 def _translate(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ Usage::
     async with Node.open(settings) as node:
         node.directory.current()          # the verified directory
         await node.audit.append(record)
+        await node.tree_heads.sign_now()  # a signed tree head, now (else every interval)
 
 A ``Node`` is what every stage is built with; ``gateway.app`` puts it under an
 ``AppKey`` and serves it on two listeners.
@@ -27,6 +28,8 @@ from connectors.base import ConnectorOptions
 from connectors.registry import ConnectorRegistry
 from gateway._crypto import check_key_pair, fingerprint, load_certificate, load_private_key
 from gateway.audit.log import AuditLog
+from gateway.audit.schedule import TreeHeadSchedule
+from gateway.audit.tree_head import TreeHeadSigner
 from gateway.directory import Directory
 from gateway.directory_manager import DirectoryManager
 from gateway.errors import ConfigError, DirectoryError
@@ -70,6 +73,7 @@ class Node:
     backends: dict[tuple[str, str], str]  # (subsystem, service code) -> backend URL
     # (subsystem, service code) -> the SOAP service's WSDL as getWsdl hands it out
     wsdls: dict[tuple[str, str], bytes]
+    tree_heads: TreeHeadSchedule  # signs the audit log's tree head every interval and on demand
 
     @property
     def snake_errors(self) -> bool:
@@ -102,6 +106,11 @@ class Node:
         audit = AuditLog.sqlite(settings.data_dir / AUDIT_DB)
         await audit.open()
         stack.push_async_callback(audit.close)
+        tree_heads = TreeHeadSchedule(
+            audit, credentials.tree_head_signer, settings.audit.tree_head_interval
+        )
+        tree_heads.start()
+        stack.push_async_callback(tree_heads.stop)  # before the log closes: a last head
         replay = ReplayCache(settings.security.replay_window)
         await _reload_nonces(replay, audit)
 
@@ -136,6 +145,7 @@ class Node:
             connectors=build_connectors(settings),
             backends={(s.subsystem, s.code): s.backend for s in settings.services},
             wsdls=credentials.wsdls,
+            tree_heads=tree_heads,
         )
 
 
@@ -175,6 +185,7 @@ class Credentials:
 
     trust_anchor: x509.Certificate
     signer: HopSigner
+    tree_head_signer: TreeHeadSigner  # the same signing key, for the audit log's tree heads
     client_bindings: dict[str, ClientId]
     wsdls: dict[tuple[str, str], bytes]
 
@@ -198,6 +209,7 @@ def load_credentials(settings: Settings) -> Credentials:
             settings.directory.trust_anchor, key_name="directory.trust_anchor"
         ),
         signer=HopSigner(sign_key, sign_cert),
+        tree_head_signer=TreeHeadSigner(sign_key, sign_cert, settings.member.id),
         client_bindings=_client_bindings(settings),
         wsdls=load_wsdls(settings),
     )

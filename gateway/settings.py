@@ -30,6 +30,7 @@ from gateway.errors import ConfigError, GatewayError
 from gateway.identifiers import ClientId, ServiceId
 
 __all__ = [
+    "AuditSettings",
     "ClientSettings",
     "DirectorySettings",
     "HaalCentraalSettings",
@@ -154,6 +155,24 @@ class HaalCentraalSettings:
     require_token: bool = False  # a bearer token on every call, also with a client certificate
 
 
+DEFAULT_TREE_HEAD_INTERVAL = 60.0
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    """The audit log (docs/audit-log.md)."""
+
+    # Seconds between signed tree heads; one is signed only when the log has grown.
+    tree_head_interval: float = DEFAULT_TREE_HEAD_INTERVAL
+
+    def __post_init__(self) -> None:
+        if not 0 < self.tree_head_interval < float("inf"):
+            raise ConfigError(
+                "audit.tree_head_interval",
+                f"must be a number of seconds greater than 0, not {self.tree_head_interval}",
+            )
+
+
 @dataclass(frozen=True)
 class Settings:
     member: MemberSettings
@@ -167,6 +186,7 @@ class Settings:
     xroad: XRoadSettings = field(default_factory=XRoadSettings)
     translation: TranslationSettings = field(default_factory=TranslationSettings)
     haalcentraal: HaalCentraalSettings = field(default_factory=HaalCentraalSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
     clients: tuple[ClientSettings, ...] = ()
     services: tuple[ServiceSettings, ...] = ()
 

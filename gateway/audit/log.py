@@ -1,4 +1,5 @@
-"""The audit log: hash-chained records, committed in groups, answered when durable.
+"""The audit log: records in a hash chain and an RFC 9162 Merkle tree, committed in
+groups, answered when durable.
 
 Usage::
 
@@ -6,14 +7,19 @@ Usage::
         seq = await log.append(record)         # returns once the record is committed
         futures = [log.submit(r) for r in records]
         seqs = await asyncio.gather(*futures)  # one transaction for the lot
+        size, root = log.tree_head()           # the committed tree
+        signed = await log.sign_tree_head(signer)
+        path = await log.inclusion_proof(seq, size)
 
-One writer task owns the chain. ``submit`` only checks and serialises the record
-and queues it; the writer takes everything queued (up to ``max_batch``), chains it,
-commits it in one transaction and then resolves the futures in order. While one
-commit waits for the disk the next batch piles up, so the cost of an fsync is
-shared by every exchange that arrived meanwhile. When a commit fails, every future
-of that batch fails with ``AuditError`` and the writer re-reads the chain head from
-the store before the next batch, so the chain in memory never runs ahead of disk.
+One writer task owns the chain and the tree. ``submit`` only checks and serialises
+the record and queues it; the writer takes everything queued (up to ``max_batch``),
+chains it, hashes it into the tree (the leaf and every perfect subtree it completes:
+O(log n), from the tree's right edge kept in memory), commits records and tree
+hashes in one transaction and then resolves the futures in order. While one commit
+waits for the disk the next batch piles up, so the cost of an fsync is shared by
+every exchange that arrived meanwhile. When a commit fails, every future of that
+batch fails with ``AuditError`` and the writer re-reads the chain head and the
+tree's edge from the store before the next batch, so neither runs ahead of disk.
 """
 
 from __future__ import annotations
@@ -23,16 +29,20 @@ import enum
 import hashlib
 import logging
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
+from gateway.audit.merkle import Frontier
 from gateway.audit.record import AuditRecord
+from gateway.audit.tree import StoredTree, build_missing_tree
+from gateway.audit.tree_head import SignedTreeHead, TreeHeadSigner, sign_and_store
 from gateway.audit.verify import GENESIS
 from gateway.errors import AuditError
-from gateway.storage.base import AuditStore, StoredEntry
+from gateway.storage.base import AuditStore, StoredEntry, StoredTreeHead
 from gateway.storage.sqlite import SQLiteAuditStore
 
-__all__ = ["AuditLog"]
+__all__ = ["AuditLog", "chain_entries"]
 
 _logger = logging.getLogger(__name__)
 
@@ -47,7 +57,7 @@ class _State(enum.Enum):
 
 
 class AuditLog:
-    """Appends records in grouped durable commits; hash-chains them."""
+    """Appends records in grouped durable commits; chains them and grows the Merkle tree."""
 
     def __init__(self, store: AuditStore, *, max_batch: int = 256) -> None:
         if max_batch < 1:
@@ -61,6 +71,7 @@ class AuditLog:
         self._writer: asyncio.Task[None] | None = None
         self._seq = -1  # last committed sequence number
         self._head = GENESIS  # its chain hash
+        self._frontier = Frontier()  # the committed tree's right edge
         self._stale = False  # a commit failed: re-read the head before the next one
         self._writer_failed = False
 
@@ -82,11 +93,13 @@ class AuditLog:
         await self.close()
 
     async def open(self) -> None:
-        """Open the store, load the chain head and start the writer."""
+        """Open the store (building the tree of an upgraded log once), load the chain head
+        and the tree's edge, and start the writer."""
         if self._state not in (_State.NEW, _State.CLOSED):
             raise AuditError("audit log is already open")
         await self.store.open()
         try:
+            await build_missing_tree(self.store)  # a log from before the tree: once
             await self._load_head()
         except BaseException:
             await self.store.close()
@@ -141,6 +154,35 @@ class AuditLog:
         """
         return await self.store.recent_nonces(since)
 
+    @property
+    def size(self) -> int:
+        """The number of committed records: the size of the committed tree."""
+        return self._seq + 1
+
+    def tree_head(self) -> tuple[int, bytes]:
+        """``(size, root hash)`` of the committed tree."""
+        return self._frontier.size, self._frontier.root()
+
+    async def sign_tree_head(self, signer: TreeHeadSigner) -> SignedTreeHead:
+        """Sign the committed tree's head now and store it (durably) before returning it."""
+        size, root = self.tree_head()
+        return await sign_and_store(self.store, signer, size, root)
+
+    async def latest_tree_head(self) -> StoredTreeHead | None:
+        """The signed tree head stored last."""
+        return await self.store.latest_tree_head()
+
+    async def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        """PATH(index, D[size]) of the committed tree (default: all of it)."""
+        return await StoredTree(self.store).inclusion_proof(index, self._size(size))
+
+    async def consistency_proof(self, first: int, second: int | None = None) -> list[bytes]:
+        """PROOF(first, D[second]) of the committed tree (default: all of it)."""
+        return await StoredTree(self.store).consistency_proof(first, self._size(second))
+
+    def _size(self, size: int | None) -> int:
+        return self.size if size is None else size
+
     async def records(self, exchange_id: str) -> list[AuditRecord]:
         """The committed records of one exchange, in the order they were logged."""
         entries = await self.store.entries_for_exchange(exchange_id)
@@ -154,7 +196,8 @@ class AuditLog:
         seq, chain_hash = (-1, GENESIS) if head is None else head
         if len(chain_hash) != len(GENESIS):
             raise AuditError(f"audit chain head at sequence {seq} is damaged")
-        self._seq, self._head = seq, chain_hash
+        frontier = await StoredTree(self.store).frontier(seq + 1)
+        self._seq, self._head, self._frontier = seq, chain_hash, frontier
 
     async def _run(self) -> None:
         pending = self._pending
@@ -177,7 +220,7 @@ class AuditLog:
             if self._stale:
                 await self._load_head()
                 self._stale = False
-            rows = self._chain(batch)
+            rows, frontier = chain_entries(batch, self._seq, self._head, self._frontier)
             await self.store.append_batch(rows)
         except asyncio.CancelledError as exc:
             self._stale = True  # the commit may or may not have happened
@@ -188,37 +231,11 @@ class AuditLog:
             _logger.error("audit commit of %d records failed: %s", len(batch), exc)
             _fail(batch, f"audit record not committed: {exc}", exc)
             return
-        self._seq, self._head = rows[-1].seq, rows[-1].chain_hash
+        self._seq, self._head, self._frontier = rows[-1].seq, rows[-1].chain_hash, frontier
         self.commits += 1
         for (_, _, future), row in zip(batch, rows, strict=True):
             if not future.done():  # the caller may have given up waiting
                 future.set_result(row.seq)
-
-    def _chain(self, batch: list[_Pending]) -> list[StoredEntry]:
-        """Number and chain the batch onto the committed head (the hot loop).
-
-        ``verify.chain_hash`` inlined: a call per record costs more than the hashing.
-        """
-        sha256 = hashlib.sha256
-        seq, head = self._seq, self._head
-        rows: list[StoredEntry] = []
-        append = rows.append
-        for record, data, _ in batch:
-            seq += 1
-            head = sha256(head + sha256(data).digest()).digest()
-            append(
-                StoredEntry(
-                    seq,
-                    data,
-                    head,
-                    record.exchange_id,
-                    record.time,
-                    record.direction,
-                    record.kind,
-                    record.nonce,
-                )
-            )
-        return rows
 
     def _writer_stopped(self, task: asyncio.Task[None]) -> None:
         if self._state is _State.OPEN:  # it died while it should still be running
@@ -228,6 +245,54 @@ class AuditLog:
         self._pending.clear()
         cause = None if task.cancelled() else task.exception()
         _fail(batch, "audit writer stopped", cause)
+
+
+def chain_entries(
+    batch: Sequence[tuple[AuditRecord, bytes, object]],
+    seq: int,
+    head: bytes,
+    frontier: Frontier,
+) -> tuple[list[StoredEntry], Frontier]:
+    """Number, chain and tree-hash ``(record, canonical bytes, _)`` after entry ``seq``.
+
+    ``head`` is entry ``seq``'s chain hash and ``frontier`` the tree's right edge after
+    it (left untouched: the caller adopts the returned one once the rows are durable).
+    Per record: the chain hash, the leaf hash and the subtrees it completes (one on
+    average, at most log2 n). The hot loop of the exchange path, hence inlined.
+    """
+    sha256 = hashlib.sha256
+    edge = list(frontier.hashes)
+    pop, push = edge.pop, edge.append
+    size = frontier.size
+    rows: list[StoredEntry] = []
+    append = rows.append
+    for record, data, _ in batch:
+        seq += 1
+        head = sha256(head + sha256(data).digest()).digest()
+        node = leaf = sha256(b"\x00" + data).digest()
+        subtrees = b""
+        bits = size
+        while bits & 1:  # one merge per trailing 1 bit of the old size
+            node = sha256(b"\x01" + pop() + node).digest()
+            subtrees += node
+            bits >>= 1
+        push(node)
+        size += 1
+        append(
+            StoredEntry(
+                seq,
+                data,
+                head,
+                record.exchange_id,
+                record.time,
+                record.direction,
+                record.kind,
+                record.nonce,
+                leaf,
+                subtrees,
+            )
+        )
+    return rows, Frontier(size, edge)
 
 
 def _encode(record: AuditRecord) -> bytes:

@@ -177,15 +177,24 @@ _ACCESS = [
 ]
 
 
-def build_federation(state_dir: Path, *, load_balancer: bool = True) -> Federation:
-    """Generate everything; ``load_balancer`` puts the tampering relay in front of EE."""
+def build_federation(
+    state_dir: Path,
+    *,
+    load_balancer: bool = True,
+    members: list[DemoMember] | None = None,
+    access: list[dict[str, Any]] | None = None,
+) -> Federation:
+    """Generate everything; ``load_balancer`` puts the tampering relay in front of EE.
+
+    ``members`` and ``access`` replace the demo's own (the benchmark lays out its chain so).
+    """
     state_dir.mkdir(parents=True, exist_ok=True)
     ca = CertificateAuthority.create("xgw demo federation CA")
     ca_cert, _ = ca.write(state_dir / "ca")
     operator = ca.issue("xgw demo federation operator", usage=Usage.SIGNING)
     operator_cert, operator_key = operator.write(state_dir / "operator")
     federation = Federation(state_dir, ca_cert, operator_cert, state_dir / "directory.jws")
-    for member in _members():
+    for member in _members() if members is None else members:
         member.dir = state_dir / member.key.lower()
         if not member.partner:
             member.peer_sock, member.client_sock = bind(HOST, 0), bind(HOST, 0)
@@ -199,7 +208,7 @@ def build_federation(state_dir: Path, *, load_balancer: bool = True) -> Federati
         "instance": INSTANCE_NAME,
         "cas": [ca_cert.name],
         "members": spec_members,
-        "access": _ACCESS,
+        "access": _ACCESS if access is None else access,
         "revoked": [],
     }
     (state_dir / "directory-spec.json").write_text(json.dumps(spec, indent=2))

@@ -11,7 +11,7 @@ Usage::
 engine, PostgreSQL (asyncpg) follows for several nodes sharing one member's data.
 """
 
-from gateway.storage.base import AuditStore, StoredEntry
+from gateway.storage.base import AuditStore, StoredEntry, StoredTreeHead
 from gateway.storage.sqlite import SQLiteAuditStore
 
-__all__ = ["AuditStore", "SQLiteAuditStore", "StoredEntry"]
+__all__ = ["AuditStore", "SQLiteAuditStore", "StoredEntry", "StoredTreeHead"]

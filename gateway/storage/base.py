@@ -5,33 +5,45 @@ Usage::
     store: AuditStore = SQLiteAuditStore(Path("data/audit.db"))
     await store.open()
     await store.append_batch([StoredEntry(0, data, chain_hash, exchange_id, time,
-                                          "outbound", "request", None)])
+                                          "outbound", "request", None, leaf, b"")])
+    hashes = await store.tree_hashes([(0, 0), (3, 1)])   # {(level, index): hash}
     async for entry in store.iter_entries():
         ...
     await store.close()
 
-The audit log computes sequence numbers and chain hashes itself and hands the
-store finished rows, so an engine only has to keep them verbatim, commit a batch
-as one durable transaction and answer a few indexed queries. Nothing here is
-specific to SQLite; a PostgreSQL engine (asyncpg) implements the same Protocol.
+The audit log computes sequence numbers, chain hashes and the Merkle tree's hashes
+itself and hands the store finished rows, so an engine only has to keep them
+verbatim, commit a batch as one durable transaction and answer a few indexed
+queries. Nothing here is specific to SQLite; a PostgreSQL engine (asyncpg)
+implements the same Protocol.
+
+The tree (``gateway.audit.merkle``): every entry carries its leaf hash and the
+hashes of the perfect subtrees it completes (``subtrees``), so the tree is written
+in the same transaction as the records and can never disagree with them after a
+crash. Subtree ``(level, index)`` is completed by entry ``((index + 1) << level) - 1``
+and is stored with it, at position ``level - 1``; level 0 is the leaf itself. How an
+engine lays that out is its own business, as long as ``tree_hashes`` finds any of
+them in O(1) lookups.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["AuditStore", "StoredEntry"]
+__all__ = ["AuditStore", "StoredEntry", "StoredTreeHead"]
 
 
 @dataclass(frozen=True, slots=True)
 class StoredEntry:
     """One row of the audit log as the engine keeps it.
 
-    ``record_json`` is the record's canonical bytes and the only thing the chain
-    covers; the other columns are copies of record fields kept for indexed
-    lookups (``xgw audit verify`` checks that they agree with ``record_json``).
+    ``record_json`` is the record's canonical bytes, which the chain hash and the
+    leaf hash cover; the next five columns are copies of record fields kept for
+    indexed lookups (``xgw audit verify`` checks that they agree with ``record_json``).
+    ``leaf_hash`` and ``subtrees`` are ``None`` only for entries written before the
+    tree existed (schema version 1), until the tree is built for them.
     """
 
     seq: int
@@ -42,13 +54,32 @@ class StoredEntry:
     direction: str
     kind: str
     nonce: str | None
+    leaf_hash: bytes | None = None  # SHA-256(0x00 || record_json)
+    subtrees: bytes | None = None  # the hashes of the subtrees this entry completes, level 1 up
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTreeHead:
+    """A signed tree head as kept: the JWS, and copies of its payload for lookups.
+
+    ``number`` is given by the engine when the head is stored (1, 2, ...: the order
+    in which the heads were signed); ``xgw audit verify`` checks the copies against
+    the signed payload.
+    """
+
+    tree_size: int
+    root_hash: bytes
+    timestamp: int  # milliseconds since the epoch, as signed
+    kid: str  # the signing certificate (base64url SHA-256 of its DER)
+    jws: str
+    number: int | None = None
 
 
 class AuditStore(Protocol):
     """An engine that keeps audit entries. Every failure raises ``AuditError``."""
 
     async def open(self) -> None:
-        """Connect and create or check the schema."""
+        """Connect and create, upgrade or check the schema."""
 
     async def close(self) -> None:
         """Disconnect; closing twice is harmless."""
@@ -64,11 +95,47 @@ class AuditStore(Protocol):
         failure, never an overwrite.
         """
 
-    def iter_entries(self) -> AsyncIterator[StoredEntry]:
-        """Every committed entry, in sequence order, streamed."""
+    def iter_entries(self, start: int = 0) -> AsyncGenerator[StoredEntry, None]:
+        """Every committed entry from sequence ``start`` on, in sequence order, streamed."""
+
+    async def entry(self, seq: int) -> StoredEntry | None:
+        """The committed entry ``seq``, or ``None``."""
 
     async def entries_for_exchange(self, exchange_id: str) -> list[StoredEntry]:
         """The committed entries of one exchange, in sequence order."""
 
     async def recent_nonces(self, since: str) -> list[tuple[str, str]]:
         """``(nonce, time)`` of inbound requests with a nonce and ``time >= since``."""
+
+    async def tree_hashes(self, keys: Collection[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """The stored hashes of the perfect subtrees ``(level, index)`` (level 0: leaves).
+
+        Subtrees the store does not have (not complete, or not built yet) are left out.
+        """
+
+    async def first_without_tree(self) -> int | None:
+        """The first entry without a leaf hash (written before the tree existed), or ``None``."""
+
+    async def set_tree_hashes(self, rows: Sequence[tuple[int, bytes, bytes]]) -> None:
+        """Give entries written before the tree existed ``(seq, leaf hash, subtrees)``.
+
+        One durable transaction; entries that already have a leaf hash are left alone.
+        """
+
+    async def add_tree_head(self, head: StoredTreeHead) -> int:
+        """Store a signed tree head durably; its ``number``."""
+
+    def iter_tree_heads(self) -> AsyncGenerator[StoredTreeHead, None]:
+        """Every stored tree head, in the order they were stored, streamed."""
+
+    async def latest_tree_head(self) -> StoredTreeHead | None:
+        """The tree head stored last, or ``None``."""
+
+    async def tree_head_of_size(self, size: int) -> StoredTreeHead | None:
+        """The last stored tree head of exactly ``size`` records, or ``None``."""
+
+    async def add_certificate(self, kid: str, pem: str) -> None:
+        """Keep the certificate that signs tree heads (idempotent; keyed by its kid)."""
+
+    async def certificates(self) -> dict[str, str]:
+        """The kept signing certificates: kid -> PEM."""

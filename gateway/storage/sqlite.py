@@ -3,42 +3,49 @@
 Usage::
 
     store = SQLiteAuditStore(Path("data/audit.db"))
-    await store.open()                 # creates the schema on a new file
+    await store.open()                 # creates the schema on a new file, upgrades an old one
     head = await store.head()          # (last seq, last chain hash) or None
     await store.close()
 
     reader = SQLiteAuditStore(Path("data/audit.db"), readonly=True)
-    await reader.open()                # never creates anything; AuditError if not ours
+    await reader.open()                # never creates or converts anything; AuditError if not ours
 
 A read-write store holds two connections: one writer that runs the batches and a
 query-only reader. In WAL mode the reader sees committed transactions only, so a
 lookup never observes a batch that might still roll back, and a long verification
 scan does not hold up the writer.
+
+Schema versions (``PRAGMA user_version``): 1 had the chained entries only; 2 adds each
+entry's leaf hash and completed subtree hashes, the signed tree heads and the
+certificates that signed them. Opening a version 1 file read-write upgrades it in one
+transaction (the tree itself is then built once by ``gateway.audit.tree``); a read-only
+store reads both versions.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncGenerator, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
 from gateway.errors import AuditError
-from gateway.storage.base import StoredEntry
+from gateway.storage.base import StoredEntry, StoredTreeHead
 
 __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteAuditStore"]
 
 _logger = logging.getLogger(__name__)
 
 APPLICATION_ID = 0x78677741  # b"xgwA" in the file header: marks an xgw audit database
-SCHEMA_VERSION = 1  # PRAGMA user_version
+SCHEMA_VERSION = 2  # PRAGMA user_version
+_READABLE_VERSIONS = (1, 2)
 
-_SCHEMA = (
+_SCHEMA_V1 = (
     """CREATE TABLE audit_entries (
         seq         INTEGER PRIMARY KEY CHECK (seq >= 0),
         record      BLOB NOT NULL,
@@ -51,12 +58,33 @@ _SCHEMA = (
     )""",
     "CREATE INDEX audit_entries_exchange ON audit_entries (exchange_id)",
     "CREATE INDEX audit_entries_nonces ON audit_entries (direction, kind, time)",
-    f"PRAGMA application_id = {APPLICATION_ID}",
-    f"PRAGMA user_version = {SCHEMA_VERSION}",
 )
-_COLUMNS = "seq, record, chain_hash, exchange_id, time, direction, kind, nonce"
+# Version n -> n + 1. A new file runs version 1 and then every upgrade, so that new and
+# upgraded files have exactly the same shape (the added columns come last in both).
+_UPGRADES: dict[int, tuple[str, ...]] = {
+    1: (
+        "ALTER TABLE audit_entries ADD COLUMN leaf_hash BLOB",  # SHA-256(0x00 || record)
+        "ALTER TABLE audit_entries ADD COLUMN subtrees BLOB",  # completed subtrees, level 1 up
+        """CREATE TABLE audit_tree_heads (
+            number      INTEGER PRIMARY KEY,
+            tree_size   INTEGER NOT NULL CHECK (tree_size >= 0),
+            root_hash   TEXT NOT NULL,
+            timestamp   INTEGER NOT NULL,
+            kid         TEXT NOT NULL,
+            jws         TEXT NOT NULL
+        )""",
+        "CREATE INDEX audit_tree_heads_size ON audit_tree_heads (tree_size)",
+        """CREATE TABLE audit_certificates (
+            kid         TEXT PRIMARY KEY,
+            certificate TEXT NOT NULL
+        )""",
+    ),
+}
+_COLUMNS = "seq, record, chain_hash, exchange_id, time, direction, kind, nonce, leaf_hash, subtrees"
+_COLUMNS_V1 = "seq, record, chain_hash, exchange_id, time, direction, kind, nonce, NULL, NULL"
 _INSERT = f"INSERT INTO audit_entries ({_COLUMNS}) VALUES "  # noqa: S608
-_ROW = "(?, ?, ?, ?, ?, ?, ?, ?)"
+_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_STATEMENT_ROWS = 3000  # 10 parameters each, under SQLite's limit of 32766 per statement
 
 
 @functools.lru_cache(maxsize=64)
@@ -66,16 +94,20 @@ def _insert_rows(count: int) -> str:
     return _INSERT + ", ".join([_ROW] * count)
 
 
-_SELECT = f"SELECT {_COLUMNS} FROM audit_entries"  # noqa: S608
 _HEAD = "SELECT seq, chain_hash FROM audit_entries ORDER BY seq DESC LIMIT 1"
 _NONCES = (
     "SELECT nonce, time FROM audit_entries WHERE direction = 'inbound' AND kind = 'request'"
     " AND time >= ? AND nonce IS NOT NULL ORDER BY time, seq"
 )
+_SET_TREE = (
+    "UPDATE audit_entries SET leaf_hash = ?, subtrees = ? WHERE seq = ? AND leaf_hash IS NULL"
+)
+_HEAD_COLUMNS = "number, tree_size, root_hash, timestamp, kid, jws"
+_HASH_SIZE = 32
 _READ_CHUNK = 512  # rows per thread hop when streaming
 
 
-@contextmanager
+@contextlib.contextmanager
 def _wrapped(what: str) -> Iterator[None]:
     """Turn engine failures into ``AuditError``; aiosqlite says ValueError when closed."""
     try:
@@ -94,10 +126,37 @@ def _unhex(value: Any) -> bytes:
     return bytes(value)
 
 
+def _blob(value: Any) -> bytes | None:
+    if value is None:
+        return None
+    return value.encode() if isinstance(value, str) else bytes(value)
+
+
 def _entry(row: sqlite3.Row | tuple[Any, ...]) -> StoredEntry:
-    seq, record, chain_hash, exchange_id, time, direction, kind, nonce = row
+    seq, record, chain_hash, exchange_id, time, direction, kind, nonce, leaf, subtrees = row
     data = record.encode() if isinstance(record, str) else bytes(record)
-    return StoredEntry(seq, data, _unhex(chain_hash), exchange_id, time, direction, kind, nonce)
+    return StoredEntry(
+        seq,
+        data,
+        _unhex(chain_hash),
+        exchange_id,
+        time,
+        direction,
+        kind,
+        nonce,
+        _blob(leaf),
+        _blob(subtrees),
+    )
+
+
+def _tree_head(row: sqlite3.Row | tuple[Any, ...]) -> StoredTreeHead:
+    number, size, root, timestamp, kid, jws = row
+    return StoredTreeHead(size, _unhex(root), timestamp, kid, jws, number)
+
+
+def _subtree_seq(level: int, index: int) -> int:
+    """The entry that completes subtree (level, index): the last leaf it covers."""
+    return ((index + 1) << level) - 1
 
 
 class SQLiteAuditStore:
@@ -106,6 +165,7 @@ class SQLiteAuditStore:
     def __init__(self, path: Path, *, readonly: bool = False, timeout: float = 5.0) -> None:
         self.path = path
         self.readonly = readonly
+        self.schema_version = 0  # known once open: 1 or 2 read-only, always 2 read-write
         self._timeout = timeout  # busy timeout: how long a batch waits for a lock
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
@@ -160,11 +220,21 @@ class SQLiteAuditStore:
                 r.direction,
                 r.kind,
                 r.nonce,
+                r.leaf_hash,
+                r.subtrees,
             )
         try:
             if conn.in_transaction:  # left open by a cancelled batch
                 await conn.execute("ROLLBACK")
-            await conn.execute(_insert_rows(len(rows)), params)
+            if len(rows) <= _STATEMENT_ROWS:
+                await conn.execute(_insert_rows(len(rows)), params)
+            else:  # bulk loads: several statements, still one transaction
+                await conn.execute("BEGIN IMMEDIATE")
+                width = _STATEMENT_ROWS * 10
+                for at in range(0, len(params), width):
+                    chunk = params[at : at + width]
+                    await conn.execute(_insert_rows(len(chunk) // 10), chunk)
+                await conn.execute("COMMIT")
         except BaseException as exc:
             await self._rollback(conn)
             if isinstance(exc, sqlite3.Error | ValueError):
@@ -173,12 +243,20 @@ class SQLiteAuditStore:
                 ) from exc
             raise
 
-    async def iter_entries(self) -> AsyncIterator[StoredEntry]:
-        async for entry in self._select(f"{_SELECT} ORDER BY seq", ()):
-            yield entry
+    async def iter_entries(self, start: int = 0) -> AsyncGenerator[StoredEntry, None]:
+        query = f"{self._select_entries()} WHERE seq >= ? ORDER BY seq"
+        # Closed with this generator, not later by the loop (the store may be closed by then).
+        async with contextlib.aclosing(self._select(query, (start,))) as entries:
+            async for entry in entries:
+                yield entry
+
+    async def entry(self, seq: int) -> StoredEntry | None:
+        query = f"{self._select_entries()} WHERE seq = ?"
+        found = [entry async for entry in self._select(query, (seq,))]
+        return found[0] if found else None
 
     async def entries_for_exchange(self, exchange_id: str) -> list[StoredEntry]:
-        query = f"{_SELECT} WHERE exchange_id = ? ORDER BY seq"
+        query = f"{self._select_entries()} WHERE exchange_id = ? ORDER BY seq"
         return [entry async for entry in self._select(query, (exchange_id,))]
 
     async def recent_nonces(self, since: str) -> list[tuple[str, str]]:
@@ -187,7 +265,124 @@ class SQLiteAuditStore:
             rows = await conn.execute_fetchall(_NONCES, (since,))
         return [(nonce, time) for nonce, time in rows]
 
-    async def _select(self, query: str, params: tuple[Any, ...]) -> AsyncIterator[StoredEntry]:
+    async def tree_hashes(self, keys: Collection[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        by_seq: dict[int, list[tuple[int, int]]] = {}
+        for level, index in keys:
+            if level < 0 or index < 0:
+                raise AuditError(f"audit store: no subtree ({level}, {index})")
+            by_seq.setdefault(_subtree_seq(level, index), []).append((level, index))
+        if not by_seq or self.schema_version < 2:
+            return {}
+        marks = ", ".join("?" * len(by_seq))
+        query = f"SELECT seq, leaf_hash, subtrees FROM audit_entries WHERE seq IN ({marks})"  # noqa: S608
+        conn = self._connection(self._reader)
+        with _wrapped("reading tree hashes"):
+            rows = await conn.execute_fetchall(query, tuple(by_seq))
+        found: dict[tuple[int, int], bytes] = {}
+        for seq, leaf, subtrees in rows:
+            for level, index in by_seq[seq]:
+                if level == 0:
+                    value = _blob(leaf)
+                else:
+                    stored = _blob(subtrees) or b""
+                    value = stored[(level - 1) * _HASH_SIZE : level * _HASH_SIZE] or None
+                if value is not None and len(value) == _HASH_SIZE:
+                    found[(level, index)] = value
+        return found
+
+    async def first_without_tree(self) -> int | None:
+        conn = self._writer or self._connection(self._reader)
+        if self.schema_version < 2:
+            return None if await self.head() is None else 0
+        with _wrapped("looking for entries without a tree"):
+            async with conn.execute(
+                "SELECT leaf_hash IS NULL FROM audit_entries ORDER BY seq DESC LIMIT 1"
+            ) as cursor:
+                last = await cursor.fetchone()
+            if last is None or not last[0]:
+                return None  # built up to the end: the build goes in order, appends have it
+            async with conn.execute(
+                "SELECT min(seq) FROM audit_entries WHERE leaf_hash IS NULL"
+            ) as cursor:
+                row = await cursor.fetchone()
+        return None if row is None else int(row[0])
+
+    async def set_tree_hashes(self, rows: Sequence[tuple[int, bytes, bytes]]) -> None:
+        conn = self._connection(self._writer)
+        try:
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")
+            await conn.execute("BEGIN IMMEDIATE")
+            await conn.executemany(_SET_TREE, [(leaf, sub, seq) for seq, leaf, sub in rows])
+            await conn.execute("COMMIT")
+        except BaseException as exc:
+            await self._rollback(conn)
+            if isinstance(exc, sqlite3.Error | ValueError):
+                raise AuditError(f"audit store: building the tree failed: {exc}") from exc
+            raise
+
+    async def add_tree_head(self, head: StoredTreeHead) -> int:
+        conn = self._connection(self._writer)
+        with _wrapped("storing a tree head"):
+            async with conn.execute(
+                "INSERT INTO audit_tree_heads (tree_size, root_hash, timestamp, kid, jws)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (head.tree_size, head.root_hash.hex(), head.timestamp, head.kid, head.jws),
+            ) as cursor:
+                number = cursor.lastrowid
+        if number is None:  # pragma: no cover - SQLite always gives a rowid
+            raise AuditError("audit store: a stored tree head got no number")
+        return number
+
+    async def iter_tree_heads(self) -> AsyncGenerator[StoredTreeHead, None]:
+        if self.schema_version < 2:
+            return
+        conn = self._connection(self._reader)
+        query = f"SELECT {_HEAD_COLUMNS} FROM audit_tree_heads ORDER BY number"  # noqa: S608
+        with _wrapped("reading tree heads"):
+            async with conn.execute(query) as cursor:
+                async for row in cursor:
+                    yield _tree_head(row)
+
+    async def latest_tree_head(self) -> StoredTreeHead | None:
+        return await self._one_head("ORDER BY number DESC LIMIT 1", ())
+
+    async def tree_head_of_size(self, size: int) -> StoredTreeHead | None:
+        return await self._one_head("WHERE tree_size = ? ORDER BY number DESC LIMIT 1", (size,))
+
+    async def _one_head(self, where: str, params: tuple[Any, ...]) -> StoredTreeHead | None:
+        if self.schema_version < 2:
+            return None
+        conn = self._writer or self._connection(self._reader)
+        query = f"SELECT {_HEAD_COLUMNS} FROM audit_tree_heads {where}"  # noqa: S608
+        with _wrapped("reading a tree head"):
+            async with conn.execute(query, params) as cursor:
+                row = await cursor.fetchone()
+        return None if row is None else _tree_head(row)
+
+    async def add_certificate(self, kid: str, pem: str) -> None:
+        conn = self._connection(self._writer)
+        with _wrapped("storing a certificate"):
+            await conn.execute(
+                "INSERT OR IGNORE INTO audit_certificates (kid, certificate) VALUES (?, ?)",
+                (kid, pem),
+            )
+
+    async def certificates(self) -> dict[str, str]:
+        if self.schema_version < 2:
+            return {}
+        conn = self._connection(self._reader)
+        with _wrapped("reading certificates"):
+            rows = await conn.execute_fetchall("SELECT kid, certificate FROM audit_certificates")
+        return {kid: str(pem) for kid, pem in rows}
+
+    def _select_entries(self) -> str:
+        columns = _COLUMNS if self.schema_version >= 2 else _COLUMNS_V1
+        return f"SELECT {columns} FROM audit_entries"  # noqa: S608
+
+    async def _select(
+        self, query: str, params: tuple[Any, ...]
+    ) -> AsyncGenerator[StoredEntry, None]:
         conn = self._connection(self._reader)
         with _wrapped("reading entries"):
             async with conn.execute(query, params) as cursor:
@@ -231,7 +426,9 @@ class SQLiteAuditStore:
         try:
             with _wrapped(f"reading {self.path}"):
                 await conn.execute("PRAGMA query_only = ON")
-                self._check_identity(await self._identity(conn))
+                identity = await self._identity(conn)
+            self._check_identity(identity, _READABLE_VERSIONS if self.readonly else (2,))
+            self.schema_version = identity[1]
         except BaseException:
             await conn.close()
             raise
@@ -242,11 +439,21 @@ class SQLiteAuditStore:
         try:
             identity = await self._identity(conn)
             if identity == (0, 0, 0):
-                for statement in _SCHEMA:
+                for statement in _SCHEMA_V1:
                     await conn.execute(statement)
+                await conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                version = 1
                 _logger.info("created audit database %s", self.path)
             else:
-                self._check_identity(identity)
+                self._check_identity(identity, _READABLE_VERSIONS)
+                version = identity[1]
+            while version < SCHEMA_VERSION:
+                for statement in _UPGRADES[version]:
+                    await conn.execute(statement)
+                version += 1
+                await conn.execute(f"PRAGMA user_version = {version}")
+                if identity != (0, 0, 0):
+                    _logger.warning("upgraded audit database %s to schema %d", self.path, version)
             await conn.execute("COMMIT")
         except BaseException:
             await self._rollback(conn)
@@ -266,12 +473,12 @@ class SQLiteAuditStore:
             values.append(int(row[0]) if row is not None else 0)
         return values[0], values[1], values[2]
 
-    def _check_identity(self, identity: tuple[int, int, int]) -> None:
+    def _check_identity(self, identity: tuple[int, int, int], versions: Sequence[int]) -> None:
         app_id, version, objects = identity
         if app_id != APPLICATION_ID:
             what = "an empty database" if objects == 0 else f"application_id {app_id:#x}"
             raise AuditError(f"{self.path} is not an xgw audit database ({what})")
-        if version != SCHEMA_VERSION:
+        if version not in versions:
             raise AuditError(
                 f"{self.path}: audit schema version {version} is not supported"
                 f" (this xgw reads version {SCHEMA_VERSION})"

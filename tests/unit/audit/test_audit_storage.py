@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -19,9 +20,9 @@ def entry(seq: int, nonce: str | None = None) -> StoredEntry:
     return StoredEntry(
         seq=seq,
         record_json=b'{"seq":%d}' % seq,
-        chain_hash=bytes([seq]) * 32,
+        chain_hash=bytes([seq % 256]) * 32,
         exchange_id=f"x-{seq}",
-        time=f"2026-11-28T02:05:{seq:02d}.000000Z",
+        time=f"2026-11-28T02:05:{seq % 60:02d}.000000Z",
         direction="inbound",
         kind="request",
         nonce=nonce,
@@ -71,6 +72,33 @@ async def test_a_taken_sequence_number_fails_and_nothing_is_overwritten(store):
         await store.append_batch([entry(1), clash])
     assert [e async for e in store.iter_entries()] == [entry(0)]  # entry 1 rolled back too
     await store.append_batch([entry(1)])  # and the connection is usable afterwards
+
+
+async def test_a_bulk_batch_is_one_transaction_too(store):
+    rows = [entry(seq) for seq in range(7000)]  # three INSERTs of at most 3000 rows
+    await store.append_batch(rows)
+    assert await store.head() == (6999, bytes([6999 % 256]) * 32)
+    clash = [entry(seq) for seq in range(7000, 10_000)] + [entry(9999)]
+    with pytest.raises(AuditError, match="UNIQUE"):
+        await store.append_batch(clash)  # fails in the second INSERT: the first is undone
+    assert await store.head() == (6999, bytes([6999 % 256]) * 32)
+
+
+async def test_tree_hashes_come_from_the_row_that_completes_each_subtree(store):
+    def with_tree(seq: int, subtrees: bytes) -> StoredEntry:
+        return dataclasses.replace(entry(seq), leaf_hash=bytes([seq]) * 32, subtrees=subtrees)
+
+    level1, level2 = b"\x01" * 32, b"\x02" * 32
+    await store.append_batch(
+        [with_tree(0, b""), with_tree(1, level1), with_tree(2, b""), with_tree(3, level1 + level2)]
+    )
+    found = await store.tree_hashes([(0, 2), (1, 0), (1, 1), (2, 0), (2, 1), (3, 0)])
+    assert found == {(0, 2): bytes([2]) * 32, (1, 0): level1, (1, 1): level1, (2, 0): level2}
+    with pytest.raises(AuditError, match="no subtree"):
+        await store.tree_hashes([(-1, 0)])
+    assert await store.first_without_tree() is None
+    await store.append_batch([entry(4)])  # no tree hashes: as if written before the tree
+    assert await store.first_without_tree() == 4
 
 
 async def test_a_foreign_database_is_refused_and_not_converted(tmp_path):

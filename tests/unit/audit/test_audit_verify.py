@@ -244,9 +244,16 @@ async def test_a_forged_row_is_named(db_path):
     )
     tamper(db_path, (insert, (values[0], "00" * 32, *values[1:])))
     assert (await verify_sqlite(db_path)).first_bad == 10
-    # Chained correctly onto the end it is indistinguishable from a real append: the
-    # same limit as truncation, closed later by signed tree heads.
     tamper(db_path, ("UPDATE audit_entries SET chain_hash = ? WHERE seq = 10", (good_head,)))
+    result = await verify_sqlite(db_path)  # chained, but without its tree hashes
+    assert result.first_bad == 10
+    assert result.reason is not None and "Merkle tree hashes are missing" in result.reason
+    # With its leaf hash too (entry 10 completes no subtree) it is indistinguishable
+    # from a real append: nobody signed a tree head that covers it (see test_audit_tree_log).
+    leaf = hashlib.sha256(b"\x00" + forged.canonical()).digest()
+    tamper(
+        db_path, ("UPDATE audit_entries SET leaf_hash = ?, subtrees = X'' WHERE seq = 10", (leaf,))
+    )
     assert (await verify_sqlite(db_path)).ok
 
 
@@ -259,12 +266,14 @@ async def test_a_row_forged_into_the_middle_is_named(db_path):
         "UPDATE audit_entries SET seq = seq + 1000 WHERE seq >= 5",
         "UPDATE audit_entries SET seq = seq - 999 WHERE seq >= 1000",
         (
-            "INSERT INTO audit_entries VALUES (5, ?, ?, ?, ?, 'inbound', 'request', ?)",
+            "INSERT INTO audit_entries (seq, record, chain_hash, exchange_id, time, direction,"
+            " kind, nonce) VALUES (5, ?, ?, ?, ?, 'inbound', 'request', ?)",
             (forged.canonical(), forged_head, forged.exchange_id, forged.time, forged.nonce),
         ),
     )
+    # The chain alone would name its successor (6); the missing tree hashes name the row.
     result = await verify_sqlite(db_path)
-    assert (result.first_bad, result.count) == (6, 6)
+    assert (result.first_bad, result.count) == (5, 5)
 
 
 async def test_a_truncated_tail_verifies_but_changes_the_head(db_path):

@@ -1,0 +1,23 @@
+"""The benchmark keeps working as the gateway changes (its figures are measured by hand, not here:
+docs/performance.md). A few requests through both chains must all be answered correctly."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_chain_benchmark_answers_every_request() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.chain", "--requests", "40", "--concurrency", "4",
+         "--rounds", "1", "--warmup", "8", "--timeout", "60", "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    median = json.loads(done.stdout)["median"]
+    assert median["xgw"]["ok"] and median["plain"]["ok"]
+    assert median["xgw"]["requests"] == median["plain"]["requests"] == 40
