@@ -8,6 +8,12 @@ Usage::
     xgw audit verify --data-dir DIR
     xgw audit tree-head --config de.toml [--sign]
     xgw audit proof --data-dir DIR --inclusion INDEX [--size N] | --consistency M N
+    xgw audit body EXCHANGE_ID --kind request|response --config de.toml [-o FILE]
+    xgw audit purge-bodies --config de.toml
+    xgw audit body-key new FILE | list --config de.toml
+    xgw witness list|show N [-o FILE]|clear MEMBER --data-dir DIR | --config de.toml
+    xgw audit prove EXCHANGE_ID -o FILE --config de.toml | --data-dir DIR --trust-anchor PEM
+    xgw audit check FILE --trust-anchor OPERATOR_CERT
 
 ``main`` catches :class:`~gateway.errors.GatewayError` once, prints its
 diagnostics and exits non-zero; a bad config exits 2 naming the key.
@@ -29,6 +35,7 @@ from gateway.errors import ConfigError, GatewayError
 from gateway.logs import configure_logging
 
 if TYPE_CHECKING:
+    from gateway.audit.body_keys import BodyKeyring
     from gateway.audit.tree_head import TreeHeadSigner
     from gateway.settings import Settings
 
@@ -78,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_directory(sub, common)
     _add_audit(sub, common)
+    _add_witness(sub, common)
     translate = sub.add_parser(
         "translate", parents=[common], help="translate a message offline between two formats"
     )
@@ -192,6 +200,125 @@ def _add_audit(
         help="with --inclusion: the tree of N records (default: the latest signed tree head)",
     )
     proof.set_defaults(func=_audit_proof)
+    _add_audit_bodies(asub, common)
+    _add_audit_bundles(asub, common)
+
+
+def _add_audit_bundles(
+    asub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    """``audit prove`` and ``audit check``: evidence bundles (docs/audit-log.md)."""
+    prove = asub.add_parser(
+        "prove",
+        parents=[common],
+        help="write one exchange's evidence bundle: records, proofs, signed tree head,"
+        " certificates and the signed directory, in one JSON file",
+    )
+    prove.add_argument("exchange_id", metavar="EXCHANGE_ID", help="the exchange's X-Road-Id")
+    prove.add_argument("-o", "--out", type=Path, required=True, help="the bundle file to write")
+    where = prove.add_mutually_exclusive_group(required=True)
+    where.add_argument(
+        "--config", type=Path, help="the gateway's TOML file (signs a tree head if needed)"
+    )
+    where.add_argument("--data-dir", type=Path, help="the gateway's data directory")
+    prove.add_argument(
+        "--trust-anchor",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="PEM",
+        help="the federation operator's certificate (default with --config: the configured one)",
+    )
+    prove.add_argument(
+        "--directory",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="JWS",
+        help="a signed directory to consider besides the ones the gateway kept",
+    )
+    prove.set_defaults(func=_audit_prove)
+
+    check = asub.add_parser(
+        "check",
+        parents=[common],
+        help="check an evidence bundle offline; exit 1 naming the first failing check",
+    )
+    check.add_argument("file", type=Path, metavar="FILE", help="the bundle")
+    check.add_argument(
+        "--trust-anchor",
+        type=Path,
+        action="append",
+        required=True,
+        metavar="OPERATOR_CERT",
+        help="the federation operator's certificate (repeat after an operator key rotation)",
+    )
+    check.set_defaults(func=_audit_check)
+
+
+def _add_witness(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    witness = sub.add_parser(
+        "witness", parents=[common], help="the peers' tree heads this gateway has witnessed"
+    )
+    wsub = witness.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = wsub.add_parser(
+        "list",
+        parents=[common],
+        help="every peer's latest tree head and state, and every inconsistency found",
+    )
+    _add_witness_where(listing)
+    listing.set_defaults(func=_witness_list)
+    show = wsub.add_parser(
+        "show", parents=[common], help="export the evidence of an inconsistency (JSON)"
+    )
+    show.add_argument("number", type=_count, help="the inconsistency's number (see list)")
+    show.add_argument("-o", "--out", type=Path, help="write it to this file")
+    _add_witness_where(show)
+    show.set_defaults(func=_witness_show)
+    clear = wsub.add_parser(
+        "clear",
+        parents=[common],
+        help="exchange with a refused member again; its next tree head is the new baseline",
+    )
+    clear.add_argument("member", help="the member, INSTANCE/CLASS/CODE")
+    _add_witness_where(clear)
+    clear.set_defaults(func=_witness_clear)
+
+
+def _add_witness_where(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--data-dir", type=Path, help="the gateway's data directory")
+    where.add_argument("--db", type=Path, help="the witness database file")
+    where.add_argument("--config", type=Path, help="the gateway's TOML file")
+
+
+def _witness_db(args: argparse.Namespace) -> Path:
+    from gateway.audit.witness import WITNESS_DB
+    from gateway.settings import Settings
+
+    if args.config is not None:
+        return Settings.from_toml(args.config).data_dir / WITNESS_DB
+    return Path(args.db or args.data_dir / WITNESS_DB)
+
+
+def _witness_list(args: argparse.Namespace) -> int:
+    from gateway.audit.witness_commands import list_witnessed
+
+    return list_witnessed(_witness_db(args), as_json=args.json)
+
+
+def _witness_show(args: argparse.Namespace) -> int:
+    from gateway.audit.witness_commands import show_evidence
+
+    return show_evidence(_witness_db(args), number=args.number, out=args.out)
+
+
+def _witness_clear(args: argparse.Namespace) -> int:
+    from gateway.audit.witness_commands import clear_peer
+
+    return clear_peer(_witness_db(args), args.member)
 
 
 def _add_where(parser: argparse.ArgumentParser) -> None:
@@ -316,6 +443,153 @@ def _audit_proof(args: argparse.Namespace) -> int:
         first, second = args.consistency
         return print_consistency(db, first, second)
     return print_inclusion(db, index=args.inclusion, size=args.size)
+
+
+def _audit_prove(args: argparse.Namespace) -> int:
+    from gateway._crypto import load_certificate
+    from gateway.audit.bundle_commands import prove
+    from gateway.settings import Settings
+
+    anchors = [load_certificate(p, key_name="--trust-anchor") for p in args.trust_anchor]
+    signer = None
+    if args.config is not None:
+        settings = Settings.from_toml(args.config)
+        data_dir = settings.data_dir
+        signer = _tree_head_signer(settings)
+        if not anchors:
+            key = "directory.trust_anchor"
+            anchors.append(load_certificate(settings.directory.trust_anchor, key_name=key))
+    else:
+        data_dir = args.data_dir
+        if not anchors:
+            raise ConfigError(
+                "--trust-anchor", "needed with --data-dir: prove writes only a bundle that checks"
+            )
+    return prove(
+        data_dir,
+        args.exchange_id,
+        args.out,
+        anchors,
+        signer=signer,
+        directories=args.directory,
+        as_json=args.json,
+    )
+
+
+def _audit_check(args: argparse.Namespace) -> int:
+    from gateway._crypto import load_certificate
+    from gateway.audit.bundle_commands import check
+
+    anchors = [load_certificate(p, key_name="--trust-anchor") for p in args.trust_anchor]
+    return check(args.file, anchors, as_json=args.json)
+
+
+def _add_audit_bodies(
+    asub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    """``audit body``, ``purge-bodies`` and ``body-key``: the sealed message bodies."""
+    body = asub.add_parser(
+        "body",
+        parents=[common],
+        help="decrypt one record's message body, check it against the record's digest, write it",
+    )
+    body.add_argument("exchange_id", metavar="EXCHANGE_ID", help="the exchange's X-Road-Id")
+    body.add_argument("--kind", choices=("request", "response"), required=True)
+    body.add_argument(
+        "--direction",
+        choices=("outbound", "inbound"),
+        help="when the log has both (a gateway that called itself)",
+    )
+    body.add_argument("--seq", type=_count, help="the record's number, when an id was reused")
+    body.add_argument("-o", "--out", type=Path, help="write it here (default: stdout)")
+    _add_where(body)
+    _add_body_keys(body)
+    body.set_defaults(func=_audit_body)
+
+    purge = asub.add_parser(
+        "purge-bodies",
+        parents=[common],
+        help="delete the message bodies past their retention now (the gateway does it hourly)",
+    )
+    purge.add_argument("--config", type=Path, required=True, help="the gateway's TOML file")
+    purge.set_defaults(func=_audit_purge_bodies)
+
+    key = asub.add_parser("body-key", parents=[common], help="the keys that seal message bodies")
+    ksub = key.add_subparsers(dest="key_action", required=True, metavar="ACTION")
+    new = ksub.add_parser(
+        "new", parents=[common], help="create a key file: 32 random bytes, mode 0600"
+    )
+    new.add_argument("file", type=Path, metavar="FILE")
+    new.set_defaults(func=_audit_body_key_new)
+    listing = ksub.add_parser(
+        "list", parents=[common], help="the keys and how many stored bodies each one sealed"
+    )
+    _add_where(listing)
+    _add_body_keys(listing)
+    listing.set_defaults(func=_audit_body_key_list)
+
+
+def _add_body_keys(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--key",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a body key file (repeat for old keys); default: the configured keys, or the"
+        " data directory's audit-body.key",
+    )
+
+
+def _body_keyring(args: argparse.Namespace, settings: Settings | None) -> BodyKeyring | None:
+    from gateway.audit.body_commands import keyring_of
+    from gateway.node import BODY_KEY_FILE
+
+    paths = list(args.key)
+    if settings is not None:
+        paths += [p for p in settings.audit.body_keys if p not in paths]
+    data_dir = settings.data_dir if settings is not None else args.data_dir
+    default = data_dir / BODY_KEY_FILE if data_dir is not None else None
+    return keyring_of(paths, default, key_name="--key" if args.key else "audit.body_keys")
+
+
+def _audit_body(args: argparse.Namespace) -> int:
+    from gateway.audit.body_commands import print_body
+
+    db, settings = _audit_db(args)
+    return print_body(
+        db,
+        _body_keyring(args, settings),
+        args.exchange_id,
+        kind=args.kind,
+        direction=args.direction,
+        seq=args.seq,
+        out=args.out,
+        as_json=args.json,
+    )
+
+
+def _audit_purge_bodies(args: argparse.Namespace) -> int:
+    from gateway.audit.body_commands import purge
+    from gateway.audit.body_policy import BodyRules
+    from gateway.node import AUDIT_DB
+    from gateway.settings import Settings
+
+    settings = Settings.from_toml(args.config)
+    return purge(settings.data_dir / AUDIT_DB, BodyRules.from_settings(settings), as_json=args.json)
+
+
+def _audit_body_key_new(args: argparse.Namespace) -> int:
+    from gateway.audit.body_commands import new_key
+
+    return new_key(args.file, as_json=args.json)
+
+
+def _audit_body_key_list(args: argparse.Namespace) -> int:
+    from gateway.audit.body_commands import list_keys
+
+    db, settings = _audit_db(args)
+    return list_keys(db, _body_keyring(args, settings), as_json=args.json)
 
 
 def _translate(args: argparse.Namespace) -> int:

@@ -6,12 +6,20 @@ Usage::
     await manager.start()              # a bad first load leaves no valid directory, not a crash
     manager.current()                  # the Directory, or DirectoryError (OutdatedGlobalConf)
     await manager.close()
+
+    # With a cache file, every directory it adopts is also kept, for evidence bundles:
+    load_directory_history(Path("data/directories"))   # [(path, token), ...], oldest first
+
+The history (``<data dir>/directories/<sequence>.jws``) is written when a new
+publication is adopted and never pruned: directories are small, and an evidence
+bundle of an old exchange needs the one that listed its certificates then.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 import re
@@ -27,13 +35,23 @@ from cryptography import x509
 from gateway.directory import Directory, format_timestamp, inspect_token, verify_directory
 from gateway.errors import ConfigError, DirectoryError
 
-__all__ = ["FETCH_TIMEOUT", "MAX_DOCUMENT_BYTES", "DirectoryManager", "load_directory_token"]
+__all__ = [
+    "FETCH_TIMEOUT",
+    "HISTORY_DIR",
+    "MAX_DOCUMENT_BYTES",
+    "DirectoryManager",
+    "load_directory_history",
+    "load_directory_token",
+]
 
 _logger = logging.getLogger("gateway.directory")
 
 FETCH_TIMEOUT = 30.0
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 _URL = re.compile(r"^https?://", re.IGNORECASE)
+# Beside the cache file: every publication adopted, as ``<sequence>.jws``.
+HISTORY_DIR = "directories"
+_HISTORY_NAME = re.compile(r"(\d+)(?:-[0-9a-f]{16})?\.jws")
 
 
 def _token_text(data: bytes, where: str) -> str:
@@ -63,6 +81,27 @@ def load_directory_token(source: str) -> str:
     except OSError as exc:
         raise DirectoryError(f"cannot read {source}: {exc.strerror or exc}") from exc
     return _token_text(data, source)
+
+
+def load_directory_history(history: Path) -> list[tuple[Path, str]]:
+    """Every kept publication in ``history`` as ``(path, token)``, by sequence; unverified.
+
+    A file that cannot be read is left out (and logged): whoever uses one verifies it.
+    """
+    if not history.is_dir():
+        return []
+    found: list[tuple[int, str, Path]] = []
+    for path in history.iterdir():
+        match = _HISTORY_NAME.fullmatch(path.name)
+        if match is not None:
+            found.append((int(match.group(1)), path.name, path))
+    kept: list[tuple[Path, str]] = []
+    for _, _, path in sorted(found):
+        try:
+            kept.append((path, load_directory_token(str(path))))
+        except DirectoryError as exc:
+            _logger.warning("kept directory %s unreadable: %s", path, exc.message)
+    return kept
 
 
 async def _read_limited(response: aiohttp.ClientResponse, url: str) -> bytes:
@@ -104,6 +143,7 @@ class DirectoryManager:
         refresh_interval: float = 60.0,
         ssl: SSLContext | None = None,
         cache: Path | None = None,
+        history: Path | None = None,
     ) -> None:
         if not trust_anchors:
             raise ConfigError("directory.trust_anchors", "at least one certificate is needed")
@@ -117,6 +157,8 @@ class DirectoryManager:
         # The last accepted publication, kept in the data directory: it serves when the
         # source is down at start, and its sequence is the floor after a restart.
         self._cache = cache
+        # Every publication adopted, kept for evidence bundles (beside the cache by default).
+        self._history = history or (cache.parent / HISTORY_DIR if cache is not None else None)
         self._floor = -1
         self.on_change: list[Callable[[Directory], None]] = []
 
@@ -212,6 +254,7 @@ class DirectoryManager:
             _logger.warning("cached directory %s ignored: %s", self._cache, exc)
             return
         self._floor = cached.sequence
+        self._keep_in_history(cached)  # a cache older than the history starts it
         if datetime.now(UTC) < cached.expires:
             self._current, self._problem = cached, ""
             _logger.info("directory sequence %d restored from %s", cached.sequence, self._cache)
@@ -227,6 +270,35 @@ class DirectoryManager:
         except OSError as exc:
             _logger.warning("cannot keep the directory in %s: %s", self._cache, exc)
 
+    def _keep_in_history(self, directory: Directory) -> None:
+        """Keep the publication as ``<sequence>.jws`` (synced: it is evidence) unless kept."""
+        if self._history is None:
+            return
+        token = directory.token
+        path = self._history / f"{directory.sequence}.jws"
+        try:
+            self._history.mkdir(parents=True, exist_ok=True)
+            if path.exists() and path.read_text(encoding="ascii").strip() != token:
+                # The same sequence with other content (possible only after an expired
+                # cache was restored): keep both, never overwrite evidence.
+                suffix = hashlib.sha256(token.encode("ascii")).hexdigest()[:16]
+                path = self._history / f"{directory.sequence}-{suffix}.jws"
+            if path.exists():
+                return
+            partial = path.with_name(path.name + ".partial")
+            with partial.open("w", encoding="ascii") as handle:
+                handle.write(token + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(partial, path)
+        except (OSError, UnicodeError) as exc:
+            _logger.warning(
+                "cannot keep directory sequence %d in %s: %s",
+                directory.sequence,
+                self._history,
+                exc,
+            )
+
     def _accept(self, token: str) -> Directory:
         directory = verify_directory(token, self._anchors)
         current = self._current
@@ -240,6 +312,7 @@ class DirectoryManager:
         self._current, self._problem = directory, ""
         self._floor = directory.sequence
         self._save_cache(token)
+        self._keep_in_history(directory)
         _logger.info(
             "directory accepted: %s sequence %d, issued %s, expires %s (from %s)",
             directory.instance,

@@ -24,7 +24,8 @@ SOAP Fault, problem+json); none of them ever shows a stack trace.
     │   ├── CertValidationError       (CertValidation)
     │   ├── ReplayError               (InvalidMessage: nonce seen before)
     │   ├── StaleMessageError         (InvalidMessage: iat outside window)
-    │   └── InconsistentResponseError (InconsistentResponse)
+    │   ├── InconsistentResponseError (InconsistentResponse)
+    │   └── InconsistentTreeHeadError (InconsistentTreeHead: a peer's history was rewritten)
     ├── DirectoryError                (OutdatedGlobalConf: no valid directory)
     ├── ConnectorError                (InvalidMessage: payload fails its schema)
     ├── PartnerError                  (ServiceFailed: the backend or peer failed)
@@ -54,6 +55,7 @@ __all__ = [
     "DirectoryError",
     "GatewayError",
     "InconsistentResponseError",
+    "InconsistentTreeHeadError",
     "InvalidBodyError",
     "InvalidClientIdentifierError",
     "InvalidSignatureError",
@@ -249,6 +251,13 @@ class StaleMessageError(VerificationError):
 
 class InconsistentResponseError(VerificationError):
     code = "InconsistentResponse"
+
+
+class InconsistentTreeHeadError(VerificationError):
+    """The peer's signed tree heads contradict each other: its audit log was rewritten
+    (witnessing, docs/audit-log.md). Exchanges with it are refused until an admin clears it."""
+
+    code = "InconsistentTreeHead"
 
 
 class DirectoryError(GatewayError):

@@ -6,6 +6,7 @@ Usage::
         node.directory.current()          # the verified directory
         await node.audit.append(record)
         await node.tree_heads.sign_now()  # a signed tree head, now (else every interval)
+        node.witness.guard("EE/GOV/70000310", origin, notes)  # refused: its log was rewritten
 
 A ``Node`` is what every stage is built with; ``gateway.app`` puts it under an
 ``AppKey`` and serves it on two listeners.
@@ -27,9 +28,15 @@ from cryptography import x509
 from connectors.base import ConnectorOptions
 from connectors.registry import ConnectorRegistry
 from gateway._crypto import check_key_pair, fingerprint, load_certificate, load_private_key
+from gateway.audit.bodies import BodyVault
+from gateway.audit.body_keys import BodyKeyring, create_body_key, load_body_key
+from gateway.audit.body_policy import BodyRules
+from gateway.audit.body_purge import BodyPurgeSchedule
 from gateway.audit.log import AuditLog
 from gateway.audit.schedule import TreeHeadSchedule
 from gateway.audit.tree_head import TreeHeadSigner
+from gateway.audit.witness import WITNESS_DB, PeerProofs, Witness
+from gateway.audit.witness_store import SQLiteWitnessStore
 from gateway.directory import Directory
 from gateway.directory_manager import DirectoryManager
 from gateway.errors import ConfigError, DirectoryError
@@ -37,11 +44,18 @@ from gateway.identifiers import ClientId
 from gateway.replay import ReplayCache
 from gateway.settings import Settings
 from gateway.signing import HopSigner
-from gateway.trust import PeerIdentifier, add_cas, peer_client_context, peer_server_context
+from gateway.trust import (
+    PeerIdentifier,
+    PinnedContexts,
+    add_cas,
+    peer_client_context,
+    peer_server_context,
+)
 from gateway.xroad_soap.wsdl import published_wsdl
 
 __all__ = [
     "AUDIT_DB",
+    "BODY_KEY_FILE",
     "DIRECTORY_CACHE",
     "Credentials",
     "Node",
@@ -53,6 +67,7 @@ __all__ = [
 _logger = logging.getLogger(__name__)
 
 AUDIT_DB = "audit.sqlite"
+BODY_KEY_FILE = "audit-body.key"  # the body key when [audit] body_keys names none
 DIRECTORY_CACHE = "directory.jws"
 
 
@@ -74,6 +89,8 @@ class Node:
     # (subsystem, service code) -> the SOAP service's WSDL as getWsdl hands it out
     wsdls: dict[tuple[str, str], bytes]
     tree_heads: TreeHeadSchedule  # signs the audit log's tree head every interval and on demand
+    body_purge: BodyPurgeSchedule  # deletes message bodies past their retention, hourly
+    witness: Witness  # keeps the peers' tree heads and checks each new one against the last
 
     @property
     def snake_errors(self) -> bool:
@@ -103,7 +120,10 @@ class Node:
         client_ssl = peer_client_context(settings.tls.certificate, settings.tls.key, cas)
         directory.on_change.append(lambda d: _trust_new_cas(d, server_ssl, client_ssl))
 
-        audit = AuditLog.sqlite(settings.data_dir / AUDIT_DB)
+        rules = BodyRules.from_settings(settings)
+        keyring = credentials.body_keys or _data_dir_body_key(settings, rules)
+        vault = BodyVault(keyring, rules, settings.audit.max_body_bytes)
+        audit = AuditLog.sqlite(settings.data_dir / AUDIT_DB, bodies=vault)
         await audit.open()
         stack.push_async_callback(audit.close)
         tree_heads = TreeHeadSchedule(
@@ -111,6 +131,9 @@ class Node:
         )
         tree_heads.start()
         stack.push_async_callback(tree_heads.stop)  # before the log closes: a last head
+        body_purge = BodyPurgeSchedule(audit, rules, settings.audit.body_purge_interval)
+        body_purge.start()
+        stack.push_async_callback(body_purge.stop)
         replay = ReplayCache(settings.security.replay_window)
         await _reload_nonces(replay, audit)
 
@@ -129,6 +152,18 @@ class Node:
             skip_auto_headers=("User-Agent", "Accept-Encoding"),
         )
         stack.push_async_callback(backend_session.close)
+        witness = Witness(
+            SQLiteWitnessStore(settings.data_dir / WITNESS_DB),
+            member=settings.member.id,
+            settings=settings.witness,
+            directory=directory.current,
+            audit=audit,
+            proofs=PeerProofs(
+                peer_session, PinnedContexts(settings.tls.certificate, settings.tls.key)
+            ),
+        )
+        await witness.start()
+        stack.push_async_callback(witness.close)  # before the sessions and the log close
 
         return cls(
             settings=settings,
@@ -146,7 +181,29 @@ class Node:
             backends={(s.subsystem, s.code): s.backend for s in settings.services},
             wsdls=credentials.wsdls,
             tree_heads=tree_heads,
+            body_purge=body_purge,
+            witness=witness,
         )
+
+
+def _data_dir_body_key(settings: Settings, rules: BodyRules) -> BodyKeyring | None:
+    """Without ``[audit] body_keys``: the data directory's key, created on first start.
+
+    None when no service keeps bodies (no key is needed then).
+    """
+    path = settings.data_dir / BODY_KEY_FILE
+    if path.exists():
+        return BodyKeyring([load_body_key(path, key_name="audit.body_keys")])
+    if not rules.keeps_any():
+        return None
+    key = create_body_key(path, key_name="audit.body_keys")
+    _logger.warning(
+        "created the audit body key %s (key id %s): message bodies in the audit log are"
+        " sealed with it; keep a copy, or name keys kept elsewhere in [audit] body_keys",
+        path,
+        key.id,
+    )
+    return BodyKeyring([key])
 
 
 def _federation_cas(directory: DirectoryManager) -> list[x509.Certificate]:
@@ -186,6 +243,7 @@ class Credentials:
     trust_anchor: x509.Certificate
     signer: HopSigner
     tree_head_signer: TreeHeadSigner  # the same signing key, for the audit log's tree heads
+    body_keys: BodyKeyring | None  # [audit] body_keys; None: the data directory's key
     client_bindings: dict[str, ClientId]
     wsdls: dict[tuple[str, str], bytes]
 
@@ -210,6 +268,7 @@ def load_credentials(settings: Settings) -> Credentials:
         ),
         signer=HopSigner(sign_key, sign_cert),
         tree_head_signer=TreeHeadSigner(sign_key, sign_cert, settings.member.id),
+        body_keys=BodyKeyring.load(settings.audit.body_keys) if settings.audit.body_keys else None,
         client_bindings=_client_bindings(settings),
         wsdls=load_wsdls(settings),
     )

@@ -30,6 +30,7 @@ from gateway.errors import ConfigError, GatewayError
 from gateway.identifiers import ClientId, ServiceId
 
 __all__ = [
+    "AuditServiceSettings",
     "AuditSettings",
     "ClientSettings",
     "DirectorySettings",
@@ -40,6 +41,7 @@ __all__ = [
     "ServiceSettings",
     "Settings",
     "TranslationSettings",
+    "WitnessSettings",
 ]
 
 DEFAULT_REFRESH_INTERVAL = 60.0
@@ -140,6 +142,10 @@ class ServiceSettings:
     # A connector name: canonical requests are encoded to it. Unset: the format the
     # directory names for the service (opaque unless the operator published one).
     format: str | None = None
+    # Its message bodies in the audit log: kept this many days; or never (digests only).
+    # Unset: [audit] body_retention_days and metadata_only (docs/audit-log.md, "Bodies").
+    body_retention_days: float | None = None
+    metadata_only: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +162,19 @@ class HaalCentraalSettings:
 
 
 DEFAULT_TREE_HEAD_INTERVAL = 60.0
+DEFAULT_BODY_RETENTION_DAYS = 30.0
+DEFAULT_MAX_LOGGED_BODY_BYTES = 1024 * 1024
+DEFAULT_BODY_PURGE_INTERVAL = 3600.0
+
+
+@dataclass(frozen=True)
+class AuditServiceSettings:
+    """``[[audit.services]]``: how long the audit log keeps the bodies of a service,
+    a subsystem's services or a member's, this member's or another's (the caller's side)."""
+
+    service: str  # a service id, or a subsystem or member id for all of its services
+    body_retention_days: float | None = None  # unset: the next less specific rule's
+    metadata_only: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -164,12 +183,48 @@ class AuditSettings:
 
     # Seconds between signed tree heads; one is signed only when the log has grown.
     tree_head_interval: float = DEFAULT_TREE_HEAD_INTERVAL
+    # Message bodies ("Bodies"): sealed with the first key, opened with any. Unset: one
+    # key the gateway creates in the data directory (data_dir/audit-body.key).
+    body_keys: tuple[Path, ...] = ()
+    body_retention_days: float = DEFAULT_BODY_RETENTION_DAYS  # every service's, unless set
+    metadata_only: bool = False  # true: no service's bodies, unless a rule keeps them
+    max_body_bytes: int = DEFAULT_MAX_LOGGED_BODY_BYTES  # larger: the digest only, and a marker
+    body_purge_interval: float = DEFAULT_BODY_PURGE_INTERVAL  # seconds between purges
+    services: tuple[AuditServiceSettings, ...] = ()  # per-service rules ([[audit.services]])
 
     def __post_init__(self) -> None:
         if not 0 < self.tree_head_interval < float("inf"):
             raise ConfigError(
                 "audit.tree_head_interval",
                 f"must be a number of seconds greater than 0, not {self.tree_head_interval}",
+            )
+
+
+DEFAULT_WITNESS_REFRESH_INTERVAL = 10.0
+WITNESS_ACTIONS = ("refuse", "report")
+
+
+@dataclass(frozen=True)
+class WitnessSettings:
+    """Witnessing the peers' audit logs (docs/audit-log.md, "Witnessing")."""
+
+    # A peer whose signed tree heads contradict each other: "refuse" every exchange with
+    # it, both ways, until an administrator clears it; or "report" it (log and evidence).
+    on_inconsistency: str = "refuse"
+    # Seconds between re-reading the witness store (what `xgw witness clear` changed),
+    # refreshing the tree head this gateway sends, and retrying unanswered proof requests.
+    refresh_interval: float = DEFAULT_WITNESS_REFRESH_INTERVAL
+
+    def __post_init__(self) -> None:
+        if self.on_inconsistency not in WITNESS_ACTIONS:
+            raise ConfigError(
+                "witness.on_inconsistency",
+                f"must be 'refuse' or 'report', not {self.on_inconsistency!r}",
+            )
+        if not 0 < self.refresh_interval < float("inf"):
+            raise ConfigError(
+                "witness.refresh_interval",
+                f"must be a number of seconds greater than 0, not {self.refresh_interval}",
             )
 
 
@@ -187,6 +242,7 @@ class Settings:
     translation: TranslationSettings = field(default_factory=TranslationSettings)
     haalcentraal: HaalCentraalSettings = field(default_factory=HaalCentraalSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
+    witness: WitnessSettings = field(default_factory=WitnessSettings)
     clients: tuple[ClientSettings, ...] = ()
     services: tuple[ServiceSettings, ...] = ()
 
@@ -321,6 +377,14 @@ class _Loader:
                 return _address(raw)
             if target == tuple[str, ...]:
                 return _str_tuple(raw, from_env)
+            if target == tuple[Path, ...]:
+                return tuple(self._path(key, item) for item in _str_tuple(raw, from_env))
+            if typing.get_origin(target) is tuple and dataclasses.is_dataclass(
+                item_type := typing.get_args(target)[0]
+            ):  # a nested array of tables: [[section.key]]
+                if from_env:
+                    raise ConfigError(key, "cannot be set from the environment")
+                return self.table_array(key, raw, typing.cast(type[Any], item_type))
         except (TypeError, ValueError) as exc:
             raise ConfigError(key, str(exc)) from exc
         raise ConfigError(key, f"unsupported setting type {target}")  # a bug, not user input
@@ -418,6 +482,7 @@ def _check_consistency(settings: Settings) -> None:
             )
     _check_tokens(settings.clients)
     _check_haalcentraal(settings.haalcentraal)
+    _check_audit_bodies(settings)
     for index, service in enumerate(settings.services):
         if not service.backend.startswith(("http://", "https://")):
             raise ConfigError(
@@ -500,6 +565,48 @@ def _check_haalcentraal(hc: HaalCentraalSettings) -> None:
             )
     if hc.requester and not hc.requester.strip():
         raise ConfigError("haalcentraal.requester", "must not be blank")
+
+
+def _check_audit_bodies(settings: Settings) -> None:
+    audit = settings.audit
+    positive: list[tuple[str, float | None]] = [
+        ("audit.body_retention_days", audit.body_retention_days),
+        ("audit.body_purge_interval", audit.body_purge_interval),
+    ]
+    named: dict[str, str] = {}  # service, subsystem or member id -> the rule that names it
+    for index, rule in enumerate(audit.services):
+        key = f"audit.services[{index}]"
+        if not _valid_id(rule.service) and not _valid_service(rule.service):
+            raise ConfigError(
+                f"{key}.service", f"must be a service, subsystem or member id, not {rule.service!r}"
+            )
+        if rule.service in named:
+            raise ConfigError(
+                f"{key}.service", f"{rule.service} has a rule in {named[rule.service]}"
+            )
+        named[rule.service] = key
+        positive.append((f"{key}.body_retention_days", rule.body_retention_days))
+    for index, service in enumerate(settings.services):
+        key = f"services[{index}]"
+        positive.append((f"{key}.body_retention_days", service.body_retention_days))
+        service_id = f"{settings.member.id}/{service.subsystem}/{service.code}"
+        has_rule = service.body_retention_days is not None or service.metadata_only is not None
+        if has_rule and service_id in named:
+            raise ConfigError(
+                key,
+                f"{service_id} has a body rule in {named[service_id]} too; give it in one place",
+            )
+    for key, value in positive:
+        if value is not None and not 0 < value < float("inf"):
+            raise ConfigError(key, f"must be a number greater than 0, not {value}")
+
+
+def _valid_service(text: str) -> bool:
+    try:
+        ServiceId.parse(text)
+    except GatewayError:
+        return False
+    return True
 
 
 def _valid_id(text: str) -> bool:

@@ -5,6 +5,7 @@ Usage::
 
     async with AuditLog.sqlite(Path("data/audit.db")) as log:
         seq = await log.append(record)         # returns once the record is committed
+        seq = await log.append(record, body)   # and the message body beside it (sealed)
         futures = [log.submit(r) for r in records]
         seqs = await asyncio.gather(*futures)  # one transaction for the lot
         size, root = log.tree_head()           # the committed tree
@@ -20,6 +21,11 @@ waits for the disk the next batch piles up, so the cost of an fsync is shared by
 every exchange that arrived meanwhile. When a commit fails, every future of that
 batch fails with ``AuditError`` and the writer re-reads the chain head and the
 tree's edge from the store before the next batch, so neither runs ahead of disk.
+
+With a ``BodyVault`` the log also keeps message bodies: ``submit`` decides (by the
+service's rule and the size limit) what to keep beside the record, the writer seals
+it with AES-256-GCM once the record's sequence number is known, and the store commits
+records and bodies in the same transaction (``gateway.audit.bodies``).
 """
 
 from __future__ import annotations
@@ -33,20 +39,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
+from gateway.audit.bodies import BodyVault, PendingBody, open_body
 from gateway.audit.merkle import Frontier
 from gateway.audit.record import AuditRecord
 from gateway.audit.tree import StoredTree, build_missing_tree
 from gateway.audit.tree_head import SignedTreeHead, TreeHeadSigner, sign_and_store
 from gateway.audit.verify import GENESIS
 from gateway.errors import AuditError
-from gateway.storage.base import AuditStore, StoredEntry, StoredTreeHead
+from gateway.storage.base import AuditStore, StoredBody, StoredEntry, StoredTreeHead
 from gateway.storage.sqlite import SQLiteAuditStore
 
 __all__ = ["AuditLog", "chain_entries"]
 
 _logger = logging.getLogger(__name__)
 
-_Pending = tuple[AuditRecord, bytes, asyncio.Future[int]]
+_Pending = tuple[AuditRecord, bytes, asyncio.Future[int], PendingBody | None]
 
 
 class _State(enum.Enum):
@@ -59,11 +66,14 @@ class _State(enum.Enum):
 class AuditLog:
     """Appends records in grouped durable commits; chains them and grows the Merkle tree."""
 
-    def __init__(self, store: AuditStore, *, max_batch: int = 256) -> None:
+    def __init__(
+        self, store: AuditStore, *, max_batch: int = 256, bodies: BodyVault | None = None
+    ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self.store = store
         self.max_batch = max_batch
+        self.bodies = bodies  # None: no message bodies are kept
         self.commits = 0  # committed batches; fewer than records means grouping works
         self._state = _State.NEW
         self._pending: deque[_Pending] = deque()
@@ -76,9 +86,11 @@ class AuditLog:
         self._writer_failed = False
 
     @classmethod
-    def sqlite(cls, path: Path, *, max_batch: int = 256) -> AuditLog:
+    def sqlite(
+        cls, path: Path, *, max_batch: int = 256, bodies: BodyVault | None = None
+    ) -> AuditLog:
         """An audit log in the SQLite file ``path``."""
-        return cls(SQLiteAuditStore(path), max_batch=max_batch)
+        return cls(SQLiteAuditStore(path), max_batch=max_batch, bodies=bodies)
 
     async def __aenter__(self) -> AuditLog:
         await self.open()
@@ -127,8 +139,16 @@ class AuditLog:
             await self.store.close()
         _logger.info("audit log closed at sequence %d", self._seq)
 
-    def submit(self, record: AuditRecord) -> asyncio.Future[int]:
-        """Queue ``record``; the future gives its sequence number once it is durable."""
+    def submit(
+        self, record: AuditRecord, body: bytes | None = None, *, fallback: bytes | None = None
+    ) -> asyncio.Future[int]:
+        """Queue ``record``; the future gives its sequence number once it is durable.
+
+        ``body`` is the message the record describes; it is kept beside the record (in
+        the same commit) when the log keeps bodies and the service's rule says so, and
+        only if its digest is the record's. ``fallback`` is another candidate for those
+        bytes: the signed answer, when the client got a re-rendered one.
+        """
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         if self._state is not _State.OPEN or self._writer_failed:
             state = "failed" if self._writer_failed else self._state.value
@@ -139,13 +159,17 @@ class AuditLog:
         except AuditError as exc:
             future.set_exception(exc)
             return future
-        self._pending.append((record, data, future))
+        vault = self.bodies
+        pending = None if vault is None else vault.take(record, body, fallback)
+        self._pending.append((record, data, future, pending))
         self._wakeup.set()
         return future
 
-    async def append(self, record: AuditRecord) -> int:
-        """Append ``record`` and return its sequence number once it is durable."""
-        return await self.submit(record)
+    async def append(
+        self, record: AuditRecord, body: bytes | None = None, *, fallback: bytes | None = None
+    ) -> int:
+        """Append ``record`` (and its ``body``) and return its sequence number once durable."""
+        return await self.submit(record, body, fallback=fallback)
 
     async def recent_nonces(self, since: str) -> list[tuple[str, str]]:
         """``(nonce, time)`` of committed inbound requests at or after ``since``.
@@ -191,6 +215,30 @@ class AuditLog:
         except ValueError as exc:
             raise AuditError(f"audit entry of exchange {exchange_id} is damaged: {exc}") from exc
 
+    async def stored_body(self, seq: int) -> StoredBody | None:
+        """The body (or the marker) stored beside entry ``seq``, still sealed."""
+        return (await self.store.bodies([seq])).get(seq)
+
+    async def open_body(self, seq: int) -> bytes:
+        """Entry ``seq``'s body, decrypted and checked against its record's digest.
+
+        ``AuditError`` when there is none (metadata-only, empty, purged), only a marker,
+        or it does not open with this log's keys.
+        """
+        entry = await self.store.entry(seq)
+        if entry is None:
+            raise AuditError(f"there is no audit record {seq}")
+        stored = await self.stored_body(seq)
+        if stored is None:
+            raise AuditError(f"no body is stored for record {seq}")
+        if self.bodies is None or self.bodies.keyring is None:
+            raise AuditError("this audit log has no body keys")
+        try:
+            record = AuditRecord.from_canonical(entry.record_json)
+        except ValueError as exc:
+            raise AuditError(f"audit record {seq} is damaged: {exc}") from exc
+        return open_body(self.bodies.keyring, seq, record, stored)
+
     async def _load_head(self) -> None:
         head = await self.store.head()
         seq, chain_hash = (-1, GENESIS) if head is None else head
@@ -221,7 +269,7 @@ class AuditLog:
                 await self._load_head()
                 self._stale = False
             rows, frontier = chain_entries(batch, self._seq, self._head, self._frontier)
-            await self.store.append_batch(rows)
+            await self.store.append_batch(rows, self._seal(batch, rows))
         except asyncio.CancelledError as exc:
             self._stale = True  # the commit may or may not have happened
             _fail(batch, "audit writer stopped during a commit", exc)
@@ -233,9 +281,20 @@ class AuditLog:
             return
         self._seq, self._head, self._frontier = rows[-1].seq, rows[-1].chain_hash, frontier
         self.commits += 1
-        for (_, _, future), row in zip(batch, rows, strict=True):
+        for (_, _, future, _), row in zip(batch, rows, strict=True):
             if not future.done():  # the caller may have given up waiting
                 future.set_result(row.seq)
+
+    def _seal(self, batch: list[_Pending], rows: list[StoredEntry]) -> list[StoredBody]:
+        """Each pending body sealed to its entry, now that its sequence number is known."""
+        vault = self.bodies
+        if vault is None:
+            return []
+        return [
+            vault.seal(row.seq, record, pending)
+            for (record, _, _, pending), row in zip(batch, rows, strict=True)
+            if pending is not None
+        ]
 
     def _writer_stopped(self, task: asyncio.Task[None]) -> None:
         if self._state is _State.OPEN:  # it died while it should still be running
@@ -248,12 +307,12 @@ class AuditLog:
 
 
 def chain_entries(
-    batch: Sequence[tuple[AuditRecord, bytes, object]],
+    batch: Sequence[tuple[AuditRecord, bytes, *tuple[object, ...]]],
     seq: int,
     head: bytes,
     frontier: Frontier,
 ) -> tuple[list[StoredEntry], Frontier]:
-    """Number, chain and tree-hash ``(record, canonical bytes, _)`` after entry ``seq``.
+    """Number, chain and tree-hash ``(record, canonical bytes, ...)`` after entry ``seq``.
 
     ``head`` is entry ``seq``'s chain hash and ``frontier`` the tree's right edge after
     it (left untouched: the caller adopts the returned one once the rows are durable).
@@ -266,7 +325,8 @@ def chain_entries(
     size = frontier.size
     rows: list[StoredEntry] = []
     append = rows.append
-    for record, data, _ in batch:
+    for item in batch:
+        record, data = item[0], item[1]
         seq += 1
         head = sha256(head + sha256(data).digest()).digest()
         node = leaf = sha256(b"\x00" + data).digest()
@@ -308,7 +368,7 @@ def _encode(record: AuditRecord) -> bytes:
 
 def _fail(batch: list[_Pending], message: str, cause: BaseException | None) -> None:
     # One error per caller: each gets its own id for the operator to grep.
-    for _, _, future in batch:
+    for _, _, future, _ in batch:
         if not future.done():
             error = AuditError(message)
             error.__cause__ = cause

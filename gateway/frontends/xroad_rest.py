@@ -26,6 +26,7 @@ from gateway.errors import (
     GatewayError,
     InvalidBodyError,
 )
+from gateway.frontends import witness
 from gateway.node import Node
 from gateway.pipeline import Direction, Exchange, Pipeline
 from gateway.stages.client_side import require_certificate_client
@@ -59,6 +60,8 @@ def add_routes(
         app.router.add_route(method, "/{version:[rR][0-9]+}/{tail:.*}", handler)
     if list_clients:
         app.router.add_get("/listClients", _list_clients_handler(node))
+    if direction == "inbound":  # the peer port: other gateways also fetch proofs of our log
+        witness.add_routes(app, node)
 
 
 def _exchange_handler(node: Node, pipeline: Pipeline, direction: Direction) -> Handler:

@@ -16,6 +16,7 @@ from asyncio import BaseTransport
 from collections.abc import Iterable
 
 from gateway._crypto import now_utc
+from gateway.audit.witness import TREE_HEAD_HEADER
 from gateway.directory import Directory, Member
 from gateway.errors import (
     CLIENT_PROXY,
@@ -176,10 +177,12 @@ class SendSigned:
                 f"{provider.id} is a partner without xgw, not a gateway", origin=CLIENT_PROXY
             )
         ex.peer = provider
+        # A provider whose audit log was rewritten gets nothing (or, in report mode, a note).
+        self.node.witness.guard(str(provider.id), CLIENT_PROXY, ex.notes)
         context = self.pinned.context(ex.directory, provider)
         raw_path = f"/r1/{ex.service.wire()}{ex.backend_path}"
         headers = [
-            *with_explicit_content_type(passed_on_headers(ex.headers), ex.body),
+            *with_explicit_content_type(_without_tree_head(passed_on_headers(ex.headers)), ex.body),
             *ex.xroad_headers,
         ]
         payload = request_signing_input(ex.method, raw_path, headers, ex.request_digest)
@@ -188,6 +191,9 @@ class SendSigned:
         ex.request_signature = token
         headers.append((SIGNATURE_HEADER, token))
         ex.request_hash = request_hash(ex.method, raw_path, hash_headers(headers), ex.body)
+        own_head = self.node.witness.own_head()
+        if own_head is not None:  # signed by the schedule, not per exchange: not hop-signed
+            headers.append((TREE_HEAD_HEADER, own_head))
         submit_request_record(self.node, ex)
         ex.upstream = await self._send(ex, provider, raw_path, headers, context)
 
@@ -205,6 +211,14 @@ class SendSigned:
         return await send_pinned(self.node, ex.method, url, headers, ex.body, context, where)
 
 
+_TREE_HEAD = TREE_HEAD_HEADER.lower()
+
+
+def _without_tree_head(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Only this gateway sends a tree head to its peers, never one its client made up."""
+    return [(n, v) for n, v in headers if n.lower() != _TREE_HEAD]
+
+
 class VerifyResponse:
     """The answer must be signed by the provider and bound to our request's hash."""
 
@@ -217,10 +231,12 @@ class VerifyResponse:
         assert reply is not None and directory is not None and provider is not None
         reply.signature = self._verify_signature(reply, directory, provider)
         self._check_binding(ex, reply, provider)
+        # The provider's tree head: checked against the last one in the background.
+        self.node.witness.observe(directory, provider, last_header(reply.headers, TREE_HEAD_HEADER))
         reply.headers = [
             (n, v)
             for n, v in forwardable_headers(reply.headers)
-            if n.lower() not in PRIVATE_HEADERS
+            if n.lower() not in PRIVATE_HEADERS and n.lower() != _TREE_HEAD
         ]
         ex.response = self._in_our_spelling(ex, reply)
 

@@ -202,7 +202,13 @@ def is_metaservice(ex: Exchange) -> bool:
 
 
 class AuditExchange:
-    """Record request and response; answer only once the records are durable."""
+    """Record request and response; answer only once the records are durable.
+
+    Each record takes its message body along (kept, sealed, beside it if the service's
+    rule says so): the bytes the record's digest names, which are the signed ones. A
+    client that got a re-rendered answer (translated, or an error in its own spelling)
+    got other bytes; the signed answer is then the peer's, ``ex.upstream``.
+    """
 
     def __init__(self, node: Node) -> None:
         self.node = node
@@ -228,8 +234,10 @@ class AuditExchange:
             duration_ms=round(ex.duration_ms, 3),
             notes="\n".join(ex.notes) or None,
         )
+        upstream = ex.upstream.body if ex.upstream is not None else None
+        response_record = self.node.audit.submit(record, reply.body, fallback=upstream)
         # Commits are in order, so waiting for both costs no more than waiting for the last.
-        await asyncio.gather(request_record, self.node.audit.append(record))
+        await asyncio.gather(request_record, response_record)
 
 
 def submit_request_record(node: Node, ex: Exchange) -> asyncio.Future[int]:
@@ -251,7 +259,8 @@ def submit_request_record(node: Node, ex: Exchange) -> asyncio.Future[int]:
             nonce=ex.request_nonce,
             peer=str(ex.peer.id) if ex.peer else None,
             notes="\n".join(ex.notes) or None,
-        )
+        ),
+        ex.body,  # the bytes the digest names: as signed on the hop
     )
     return ex.request_record
 

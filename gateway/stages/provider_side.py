@@ -19,6 +19,8 @@ import aiohttp
 from yarl import URL
 
 from gateway._crypto import now_utc
+from gateway.audit.witness import TREE_HEAD_HEADER
+from gateway.directory import Directory, Member
 from gateway.errors import (
     SERVER_PROXY,
     AccessDeniedError,
@@ -126,6 +128,21 @@ class VerifyRequest:
         # Only a verified message may spend a nonce: a forged one must not block the real one.
         self.node.replay.check(header["nonce"], header["iat"])
         ex.request_signature, ex.request_nonce = token, header["nonce"]
+        self._witness(ex, directory, peer)
+
+    def _witness(self, ex: Exchange, directory: Directory, peer: Member) -> None:
+        """Refuse a peer whose audit log was rewritten; take its tree head to be checked.
+
+        The head is no backend's business: it is taken off the request here.
+        """
+        self.node.witness.guard(str(peer.id), SERVER_PROXY, ex.notes)
+        heads = [v for n, v in ex.headers if n.lower() == _TREE_HEAD]
+        if heads:
+            ex.headers = [(n, v) for n, v in ex.headers if n.lower() != _TREE_HEAD]
+            self.node.witness.observe(directory, peer, heads[-1])
+
+
+_TREE_HEAD = TREE_HEAD_HEADER.lower()
 
 
 class AnswerMetaservice:
@@ -325,4 +342,7 @@ def sign_reply(node: Node, ex: Exchange, reply: Reply) -> Reply:
     payload = response_signing_input(reply.status, reply.headers, reply.body_digest())
     reply.signature = node.signer.sign(payload)
     reply.headers.append((SIGNATURE_HEADER, reply.signature))
+    own_head = node.witness.own_head()
+    if own_head is not None and ex.peer is not None:  # for members' gateways only
+        reply.headers.append((TREE_HEAD_HEADER, own_head))
     return reply

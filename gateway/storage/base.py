@@ -24,6 +24,11 @@ crash. Subtree ``(level, index)`` is completed by entry ``((index + 1) << level)
 and is stored with it, at position ``level - 1``; level 0 is the leaf itself. How an
 engine lays that out is its own business, as long as ``tree_hashes`` finds any of
 them in O(1) lookups.
+
+Message bodies (``StoredBody``, sealed by ``gateway.audit.bodies``) are kept beside
+the entries, keyed by the entry's sequence number, never inside a record or the tree:
+``append_batch`` commits a batch's bodies with its entries, and ``delete_bodies`` purges
+them without touching an entry.
 """
 
 from __future__ import annotations
@@ -32,7 +37,15 @@ from collections.abc import AsyncGenerator, Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["AuditStore", "StoredEntry", "StoredTreeHead"]
+__all__ = [
+    "BODY_KEPT",
+    "BODY_OVER_LIMIT",
+    "BODY_UNAVAILABLE",
+    "AuditStore",
+    "StoredBody",
+    "StoredEntry",
+    "StoredTreeHead",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +88,31 @@ class StoredTreeHead:
     number: int | None = None
 
 
+BODY_KEPT = "kept"  # sealed with AES-256-GCM
+BODY_OVER_LIMIT = "over_limit"  # larger than [audit] max_body_bytes: the record's digest only
+BODY_UNAVAILABLE = "unavailable"  # the bytes the record's digest names were not at hand
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBody:
+    """A message body kept beside its entry (``seq``), never part of the record or the tree.
+
+    ``status`` ``kept``: ``ciphertext`` is AES-256-GCM (ciphertext and 16-byte tag) of
+    the body under the key ``key_id`` with ``nonce``; the other statuses are markers that
+    say why only the record's digest was kept, with no ciphertext. ``service`` and
+    ``time`` are copies of the record's, for the purge.
+    """
+
+    seq: int
+    service: str
+    time: str
+    status: str
+    size: int | None = None  # of the plaintext
+    key_id: str | None = None
+    nonce: bytes | None = None
+    ciphertext: bytes | None = None
+
+
 class AuditStore(Protocol):
     """An engine that keeps audit entries. Every failure raises ``AuditError``."""
 
@@ -87,12 +125,14 @@ class AuditStore(Protocol):
     async def head(self) -> tuple[int, bytes] | None:
         """``(last sequence, last chain hash)``, or ``None`` when the log is empty."""
 
-    async def append_batch(self, rows: Sequence[StoredEntry]) -> None:
-        """Store ``rows`` in one transaction that is durable when this returns.
+    async def append_batch(
+        self, rows: Sequence[StoredEntry], bodies: Sequence[StoredBody] = ()
+    ) -> None:
+        """Store ``rows``, and the ``bodies`` of some of them, in one durable transaction.
 
-        Either every row is committed or none is: on failure the engine rolls back
-        and raises ``AuditError``. A sequence number that is already taken is a
-        failure, never an overwrite.
+        Either every row and body is committed or none is: on failure the engine rolls
+        back and raises ``AuditError``. A sequence number that is already taken is a
+        failure, never an overwrite. A body's ``seq`` is one of ``rows``.
         """
 
     def iter_entries(self, start: int = 0) -> AsyncGenerator[StoredEntry, None]:
@@ -133,6 +173,22 @@ class AuditStore(Protocol):
 
     async def tree_head_of_size(self, size: int) -> StoredTreeHead | None:
         """The last stored tree head of exactly ``size`` records, or ``None``."""
+
+    async def bodies(self, seqs: Collection[int]) -> dict[int, StoredBody]:
+        """The stored bodies (and markers) of entries ``seqs``; entries without one left out."""
+
+    async def body_services(self) -> list[str]:
+        """Every service that has stored bodies or markers (what a purge goes through)."""
+
+    async def delete_bodies(self, service: str, before: str | None) -> int:
+        """Delete the bodies of ``service`` with ``time < before`` (all of them: ``None``).
+
+        Durable when it returns; the entries, the chain and the tree are not touched.
+        Returns how many were deleted.
+        """
+
+    async def body_key_counts(self) -> dict[str | None, int]:
+        """How many bodies each key id sealed (``None``: the markers)."""
 
     async def add_certificate(self, kid: str, pem: str) -> None:
         """Keep the certificate that signs tree heads (idempotent; keyed by its kid)."""

@@ -17,9 +17,16 @@ scan does not hold up the writer.
 
 Schema versions (``PRAGMA user_version``): 1 had the chained entries only; 2 adds each
 entry's leaf hash and completed subtree hashes, the signed tree heads and the
-certificates that signed them. Opening a version 1 file read-write upgrades it in one
-transaction (the tree itself is then built once by ``gateway.audit.tree``); a read-only
-store reads both versions.
+certificates that signed them; 3 adds the encrypted message bodies beside the entries
+(``audit_bodies``, never part of a record or the tree). Opening an older file
+read-write upgrades it in one transaction (the tree itself is then built once by
+``gateway.audit.tree``); a read-only store reads every version.
+
+A batch with bodies is still one statement: it is inserted into the view
+``audit_append``, whose INSTEAD OF trigger writes each row into ``audit_entries`` and,
+when it carries one, its body into ``audit_bodies``. In autocommit mode one statement
+is one durable transaction, so records and bodies commit together in one trip to
+SQLite's thread (an explicit BEGIN ... COMMIT around two INSERTs costs three more).
 """
 
 from __future__ import annotations
@@ -35,15 +42,15 @@ from typing import Any
 import aiosqlite
 
 from gateway.errors import AuditError
-from gateway.storage.base import StoredEntry, StoredTreeHead
+from gateway.storage.base import StoredBody, StoredEntry, StoredTreeHead
 
 __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteAuditStore"]
 
 _logger = logging.getLogger(__name__)
 
 APPLICATION_ID = 0x78677741  # b"xgwA" in the file header: marks an xgw audit database
-SCHEMA_VERSION = 2  # PRAGMA user_version
-_READABLE_VERSIONS = (1, 2)
+SCHEMA_VERSION = 3  # PRAGMA user_version
+_READABLE_VERSIONS = (1, 2, 3)
 
 _SCHEMA_V1 = (
     """CREATE TABLE audit_entries (
@@ -79,12 +86,45 @@ _UPGRADES: dict[int, tuple[str, ...]] = {
             certificate TEXT NOT NULL
         )""",
     ),
+    2: (
+        """CREATE TABLE audit_bodies (
+            seq         INTEGER PRIMARY KEY,
+            service     TEXT NOT NULL,
+            time        TEXT NOT NULL,
+            status      TEXT NOT NULL,
+            size        INTEGER,
+            key_id      TEXT,
+            nonce       BLOB,
+            ciphertext  BLOB
+        )""",
+        "CREATE INDEX audit_bodies_expiry ON audit_bodies (service, time)",
+        """CREATE VIEW audit_append AS
+            SELECT e.seq, e.record, e.chain_hash, e.exchange_id, e.time, e.direction, e.kind,
+                   e.nonce, e.leaf_hash, e.subtrees, b.service AS body_service,
+                   b.status AS body_status, b.size AS body_size, b.key_id AS body_key_id,
+                   b.nonce AS body_nonce, b.ciphertext AS body_ciphertext
+            FROM audit_entries AS e LEFT JOIN audit_bodies AS b ON b.seq = e.seq""",
+        """CREATE TRIGGER audit_append_insert INSTEAD OF INSERT ON audit_append BEGIN
+            INSERT INTO audit_entries (seq, record, chain_hash, exchange_id, time, direction,
+                                       kind, nonce, leaf_hash, subtrees)
+            VALUES (NEW.seq, NEW.record, NEW.chain_hash, NEW.exchange_id, NEW.time,
+                    NEW.direction, NEW.kind, NEW.nonce, NEW.leaf_hash, NEW.subtrees);
+            INSERT INTO audit_bodies (seq, service, time, status, size, key_id, nonce, ciphertext)
+            SELECT NEW.seq, NEW.body_service, NEW.time, NEW.body_status, NEW.body_size,
+                   NEW.body_key_id, NEW.body_nonce, NEW.body_ciphertext
+            WHERE NEW.body_status IS NOT NULL;
+        END""",
+    ),
 }
 _COLUMNS = "seq, record, chain_hash, exchange_id, time, direction, kind, nonce, leaf_hash, subtrees"
 _COLUMNS_V1 = "seq, record, chain_hash, exchange_id, time, direction, kind, nonce, NULL, NULL"
 _INSERT = f"INSERT INTO audit_entries ({_COLUMNS}) VALUES "  # noqa: S608
 _ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-_STATEMENT_ROWS = 3000  # 10 parameters each, under SQLite's limit of 32766 per statement
+_MAX_PARAMETERS = 32000  # per statement: under SQLite's limit of 32766
+_BODY_COLUMNS = "body_service, body_status, body_size, body_key_id, body_nonce, body_ciphertext"
+_INSERT_WITH_BODIES = f"INSERT INTO audit_append ({_COLUMNS}, {_BODY_COLUMNS}) VALUES "  # noqa: S608
+_ROW_WITH_BODY = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_NO_BODY = (None, None, None, None, None, None)
 
 
 @functools.lru_cache(maxsize=64)
@@ -92,6 +132,12 @@ def _insert_rows(count: int) -> str:
     """One INSERT for ``count`` rows: in autocommit mode a single statement is its own
     durable transaction, so a batch costs one trip to SQLite's thread, not three."""
     return _INSERT + ", ".join([_ROW] * count)
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_rows_with_bodies(count: int) -> str:
+    """The same through the view ``audit_append``: entries and their bodies, one statement."""
+    return _INSERT_WITH_BODIES + ", ".join([_ROW_WITH_BODY] * count)
 
 
 _HEAD = "SELECT seq, chain_hash FROM audit_entries ORDER BY seq DESC LIMIT 1"
@@ -103,6 +149,24 @@ _SET_TREE = (
     "UPDATE audit_entries SET leaf_hash = ?, subtrees = ? WHERE seq = ? AND leaf_hash IS NULL"
 )
 _HEAD_COLUMNS = "number, tree_size, root_hash, timestamp, kid, jws"
+_BODY_SELECT = (
+    "SELECT seq, service, time, status, size, key_id, nonce, ciphertext FROM audit_bodies"
+)
+# Each service once, by walking the (service, time) index: O(services x log n), not a scan.
+_BODY_SERVICES = """WITH RECURSIVE s(service) AS (
+    SELECT min(service) FROM audit_bodies
+    UNION ALL
+    SELECT (SELECT min(service) FROM audit_bodies WHERE service > s.service) FROM s
+    WHERE s.service IS NOT NULL
+) SELECT service FROM s WHERE service IS NOT NULL"""
+_DELETE_BODIES = (
+    "DELETE FROM audit_bodies WHERE seq IN"
+    " (SELECT seq FROM audit_bodies WHERE service = ? AND time < ? LIMIT ?)"
+)
+_DELETE_ALL_BODIES = (
+    "DELETE FROM audit_bodies WHERE seq IN (SELECT seq FROM audit_bodies WHERE service = ? LIMIT ?)"
+)
+_DELETE_CHUNK = 500  # rows per transaction: a purge never holds the writer up for long
 _HASH_SIZE = 32
 _READ_CHUNK = 512  # rows per thread hop when streaming
 
@@ -149,9 +213,18 @@ def _entry(row: sqlite3.Row | tuple[Any, ...]) -> StoredEntry:
     )
 
 
+def _body(row: sqlite3.Row | tuple[Any, ...]) -> StoredBody:
+    seq, service, time, status, size, key_id, nonce, ciphertext = row
+    return StoredBody(seq, service, time, status, size, key_id, _blob(nonce), _blob(ciphertext))
+
+
 def _tree_head(row: sqlite3.Row | tuple[Any, ...]) -> StoredTreeHead:
     number, size, root, timestamp, kid, jws = row
     return StoredTreeHead(size, _unhex(root), timestamp, kid, jws, number)
+
+
+def _body_params(body: StoredBody) -> tuple[Any, ...]:
+    return (body.service, body.status, body.size, body.key_id, body.nonce, body.ciphertext)
 
 
 def _subtree_seq(level: int, index: int) -> int:
@@ -165,7 +238,7 @@ class SQLiteAuditStore:
     def __init__(self, path: Path, *, readonly: bool = False, timeout: float = 5.0) -> None:
         self.path = path
         self.readonly = readonly
-        self.schema_version = 0  # known once open: 1 or 2 read-only, always 2 read-write
+        self.schema_version = 0  # known once open: 1 to 3 read-only, always 3 read-write
         self._timeout = timeout  # busy timeout: how long a batch waits for a lock
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
@@ -207,8 +280,13 @@ class SQLiteAuditStore:
                 row = await cursor.fetchone()
         return None if row is None else (row[0], _unhex(row[1]))
 
-    async def append_batch(self, rows: Sequence[StoredEntry]) -> None:
+    async def append_batch(
+        self, rows: Sequence[StoredEntry], bodies: Sequence[StoredBody] = ()
+    ) -> None:
         conn = self._connection(self._writer)
+        by_seq = {body.seq: body for body in bodies}
+        if by_seq and (len(by_seq) != len(bodies) or not by_seq.keys() <= {r.seq for r in rows}):
+            raise AuditError("audit store: a body must belong to exactly one entry of its batch")
         params: list[Any] = []
         for r in rows:
             params += (
@@ -223,17 +301,21 @@ class SQLiteAuditStore:
                 r.leaf_hash,
                 r.subtrees,
             )
+            if by_seq:
+                b = by_seq.get(r.seq)
+                params += _NO_BODY if b is None else _body_params(b)
+        statement, width = (_insert_rows_with_bodies, 16) if by_seq else (_insert_rows, 10)
+        per_statement = _MAX_PARAMETERS // width
         try:
             if conn.in_transaction:  # left open by a cancelled batch
                 await conn.execute("ROLLBACK")
-            if len(rows) <= _STATEMENT_ROWS:
-                await conn.execute(_insert_rows(len(rows)), params)
+            if len(rows) <= per_statement:
+                await conn.execute(statement(len(rows)), params)
             else:  # bulk loads: several statements, still one transaction
                 await conn.execute("BEGIN IMMEDIATE")
-                width = _STATEMENT_ROWS * 10
-                for at in range(0, len(params), width):
-                    chunk = params[at : at + width]
-                    await conn.execute(_insert_rows(len(chunk) // 10), chunk)
+                for at in range(0, len(params), per_statement * width):
+                    chunk = params[at : at + per_statement * width]
+                    await conn.execute(statement(len(chunk) // width), chunk)
                 await conn.execute("COMMIT")
         except BaseException as exc:
             await self._rollback(conn)
@@ -360,6 +442,51 @@ class SQLiteAuditStore:
                 row = await cursor.fetchone()
         return None if row is None else _tree_head(row)
 
+    async def bodies(self, seqs: Collection[int]) -> dict[int, StoredBody]:
+        if not seqs or self.schema_version < 3:
+            return {}
+        marks = ", ".join("?" * len(seqs))
+        conn = self._connection(self._reader)
+        with _wrapped("reading bodies"):
+            rows = await conn.execute_fetchall(
+                f"{_BODY_SELECT} WHERE seq IN ({marks})", tuple(seqs)
+            )
+        return {body.seq: body for body in map(_body, rows)}
+
+    async def body_services(self) -> list[str]:
+        if self.schema_version < 3:
+            return []
+        conn = self._connection(self._reader)
+        with _wrapped("reading the services of stored bodies"):
+            rows = await conn.execute_fetchall(_BODY_SERVICES)
+        return [str(service) for (service,) in rows]
+
+    async def delete_bodies(self, service: str, before: str | None) -> int:
+        conn = self._connection(self._writer)
+        params: tuple[Any, ...]
+        if before is None:
+            statement, params = _DELETE_ALL_BODIES, (service, _DELETE_CHUNK)
+        else:
+            statement, params = _DELETE_BODIES, (service, before, _DELETE_CHUNK)
+        deleted = 0
+        with _wrapped(f"purging bodies of {service}"):
+            while True:  # in chunks, each its own durable transaction
+                async with conn.execute(statement, params) as cursor:
+                    count = cursor.rowcount
+                deleted += count
+                if count < _DELETE_CHUNK:
+                    return deleted
+
+    async def body_key_counts(self) -> dict[str | None, int]:
+        if self.schema_version < 3:
+            return {}
+        conn = self._connection(self._reader)
+        with _wrapped("counting bodies"):
+            rows = await conn.execute_fetchall(
+                "SELECT key_id, count(*) FROM audit_bodies GROUP BY key_id"
+            )
+        return {key_id: int(count) for key_id, count in rows}
+
     async def add_certificate(self, kid: str, pem: str) -> None:
         conn = self._connection(self._writer)
         with _wrapped("storing a certificate"):
@@ -404,6 +531,8 @@ class SQLiteAuditStore:
                 async with conn.execute("PRAGMA journal_mode = WAL") as cursor:
                     mode = await cursor.fetchone()
                 await conn.execute("PRAGMA synchronous = FULL")
+                # A purged body's pages are zeroed, not left readable in the file's free list.
+                await conn.execute("PRAGMA secure_delete = ON")
             if mode is None or str(mode[0]).lower() != "wal":
                 raise AuditError(f"audit store {self.path}: WAL mode unavailable ({mode})")
         except BaseException:
@@ -427,7 +556,9 @@ class SQLiteAuditStore:
             with _wrapped(f"reading {self.path}"):
                 await conn.execute("PRAGMA query_only = ON")
                 identity = await self._identity(conn)
-            self._check_identity(identity, _READABLE_VERSIONS if self.readonly else (2,))
+            self._check_identity(
+                identity, _READABLE_VERSIONS if self.readonly else (SCHEMA_VERSION,)
+            )
             self.schema_version = identity[1]
         except BaseException:
             await conn.close()
@@ -447,14 +578,17 @@ class SQLiteAuditStore:
             else:
                 self._check_identity(identity, _READABLE_VERSIONS)
                 version = identity[1]
+            started = version
             while version < SCHEMA_VERSION:
                 for statement in _UPGRADES[version]:
                     await conn.execute(statement)
                 version += 1
                 await conn.execute(f"PRAGMA user_version = {version}")
-                if identity != (0, 0, 0):
-                    _logger.warning("upgraded audit database %s to schema %d", self.path, version)
             await conn.execute("COMMIT")
+            if identity != (0, 0, 0) and started < version:
+                _logger.warning(
+                    "upgraded audit database %s from schema %d to %d", self.path, started, version
+                )
         except BaseException:
             await self._rollback(conn)
             raise

@@ -100,7 +100,7 @@ async def test_opening_a_version_1_log_upgrades_it_and_builds_its_tree_once(v1_p
         assert await log.append(make_record(37)) == 37
         leaves.append(leaf_hash(make_record(37).canonical()))
         assert await log.inclusion_proof(20) == inclusion_proof(leaves, 20)
-    assert user_version(v1_path) == SCHEMA_VERSION == 2
+    assert user_version(v1_path) == SCHEMA_VERSION == 3
     assert "built the Merkle tree of 37 audit entries" in caplog.text
     result = await verify_sqlite(v1_path)
     assert (result.ok, result.count, result.root, result.notes) == (
