@@ -85,6 +85,10 @@ class Exchange:
     request_digest: str = ""
     request_signature: str | None = None
     request_nonce: str | None = None
+    # What the hop signatures cover (gateway.signing), for the audit record's signed_headers:
+    # the request's signing input, and the response's signature with its signing input.
+    request_signed_input: bytes | None = None
+    response_signed: tuple[str, bytes] | None = None
     request_hash: str | None = None
     request_record: asyncio.Future[int] | None = None
     upstream: Reply | None = None  # what the peer or backend answered, before checks

@@ -37,7 +37,7 @@ from gateway._crypto import (
     kid,
     load_certificates,
 )
-from gateway.audit.hop_payload import check_payload
+from gateway.audit.hop_payload import check_payload, rebuild_payload
 from gateway.audit.merkle import leaf_hash, verify_inclusion
 from gateway.audit.record import AuditRecord
 from gateway.audit.tree_head import TreeHead, TreeHeadError, verify_tree_head
@@ -176,8 +176,9 @@ class BundleReport:
             else:
                 lines.append(
                     f"           signed by {message.signer} (kid {message.kid}): certificate"
-                    " checked; the signature value is NOT verified: the record lacks header"
-                    " values the signature covers"
+                    " checked; the signature value is NOT verified: the record keeps no"
+                    " signed_headers (it was written before records kept the header values"
+                    " the signature covers)"
                 )
         return "\n".join(lines)
 
@@ -530,8 +531,10 @@ def _signature(
     record = entry.record
     what = f"the {record.kind} (record {entry.leaf_index})"
     if record.signature is None:
-        if entry.signed_payload is not None:
-            raise BundleError("signatures", f"{what} has a signed_payload but no signature")
+        if entry.signed_payload is not None or record.signed_headers is not None:
+            raise BundleError(
+                "signatures", f"{what} has a signed_payload or signed_headers but no signature"
+            )
         return MessageResult(entry.leaf_index, record, None, None, UNSIGNED)
     token = record.signature
     _, payload_part, _ = _canonical_jws(token, f"the signature of {what}", "signatures")
@@ -559,9 +562,9 @@ def _signature(
     _check_certificate(directory, cert, entry.time, "signatures", f"{what}'s signer")
     if record.kind == "request" and header["nonce"] != record.nonce:
         raise BundleError("signatures", f"{what}: the signature's nonce is not the record's")
-    if entry.signed_payload is None:
+    payload = _payload(entry, what)
+    if payload is None:
         return MessageResult(entry.leaf_index, record, signer, header["kid"], NOT_VERIFIED)
-    payload = entry.signed_payload.encode("utf-8")
     try:
         check_payload(record, payload)
         verify(token, payload, cert)
@@ -570,3 +573,22 @@ def _signature(
     except GatewayError as exc:
         raise BundleError("signatures", f"{what}: {exc.message}") from exc
     return MessageResult(entry.leaf_index, record, signer, header["kid"], VERIFIED)
+
+
+def _payload(entry: _Entry, what: str) -> bytes | None:
+    """The signed payload: rebuilt from a record with ``signed_headers``, else as given.
+
+    A record written before ``signed_headers`` existed may come with its payload in
+    ``signed_payload`` (checked against the record by ``check_payload``), or without.
+    """
+    given = entry.signed_payload.encode("utf-8") if entry.signed_payload is not None else None
+    if entry.record.signed_headers is None:
+        return given
+    rebuilt = rebuild_payload(entry.record)
+    if rebuilt is None:
+        raise BundleError("signatures", f"{what}: its signed_headers rebuild no payload")
+    if given is not None and given != rebuilt:
+        raise BundleError(
+            "signatures", f"{what}: signed_payload is not the payload its record rebuilds"
+        )
+    return rebuilt

@@ -2,19 +2,21 @@
 
 Usage::
 
+    status, lines = read_signing_input(payload)   # what a record keeps of a signed message
     payload = rebuild_payload(record)    # bytes, or None when the record lacks header values
     check_payload(record, payload)       # ValueError unless the payload is this record's message
 
 A hop signature (docs/protocol.md) is a detached JWS over a payload of lines: the
 protocol line, the method and raw path (requests) or the status (responses), every
 ``x-road-*`` header, the content type and the body digest. A record keeps the method,
-the path, the client, the service, the exchange id, the status and the digest, but not
-every header: a request's content type and its optional ``X-Road-UserId``,
-``X-Road-Issue`` and ``X-Road-Represented-Party``, and a response's
-``X-Road-Request-Id``, ``X-Road-Request-Hash``, ``X-Road-Error`` and content type are
-not recorded. So only a request without a body and without the optional headers is
-rebuilt from its record alone; an evidence bundle carries any other payload as given,
-and ``check_payload`` makes sure it is the recorded message (every line the record
+the path, the client, the service, the exchange id, the status and the digest, and in
+``signed_headers`` the header lines in between, as ``(name, value)`` pairs: from them
+the payload is rebuilt byte for byte. Records written before ``signed_headers`` existed
+lack a request's content type and optional ``X-Road-UserId``, ``X-Road-Issue`` and
+``X-Road-Represented-Party``, and a response's ``X-Road-Request-Id``,
+``X-Road-Request-Hash``, ``X-Road-Error`` and content type: of those only a request
+without a body and without the optional headers is rebuilt from the record alone.
+``check_payload`` makes sure a payload is the recorded message (every line the record
 determines is the record's) before the signature over it counts.
 """
 
@@ -25,7 +27,9 @@ from gateway.errors import GatewayError
 from gateway.identifiers import ServiceId
 from gateway.signing import body_digest, request_signing_input, response_signing_input
 
-__all__ = ["check_payload", "hop_path", "rebuild_payload"]
+__all__ = ["check_payload", "hop_path", "read_signing_input", "rebuild_payload"]
+
+SignedHeaders = tuple[tuple[str, str], ...]
 
 _EMPTY_DIGEST = body_digest(b"")
 
@@ -39,13 +43,42 @@ def hop_path(record: AuditRecord) -> str:
     return f"/r1/{service.wire()}{record.path}"
 
 
+def read_signing_input(payload: bytes) -> tuple[int | None, SignedHeaders] | None:
+    """A signing input's status (responses; None for requests) and header lines.
+
+    What a record keeps to rebuild the payload: the lines between the method and path
+    (or the status) and the digest, split at their first ``:``. None when the payload
+    is not UTF-8 (a header value of other bytes): the record could not hold it as JSON.
+    """
+    try:
+        lines = payload.decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        return None
+    if lines[0].endswith(" request"):
+        status, headers = None, lines[3:-1]
+    else:
+        status, headers = int(lines[1]), lines[2:-1]
+    return status, tuple((name, value) for name, _, value in (h.partition(":") for h in headers))
+
+
 def rebuild_payload(record: AuditRecord) -> bytes | None:
     """The payload of the record's hop signature if the record alone determines it.
 
-    That is a request without a body (its content type line is then empty), sent with
-    no X-Road header but ``X-Road-Client`` and ``X-Road-Id``. A caller must still check
-    the signature over it: a request that did carry another X-Road header fails there.
+    Every record with ``signed_headers`` does. Of an older record, only a request
+    without a body (its content type line is then empty), sent with no X-Road header
+    but ``X-Road-Client`` and ``X-Road-Id``: a caller must still check the signature
+    over it, as a request that did carry another X-Road header fails there.
     """
+    if record.signed_headers is not None:
+        if record.kind == "request":
+            try:
+                path = hop_path(record)
+            except ValueError:
+                return None
+            return request_signing_input(record.method, path, record.signed_headers, record.digest)
+        if record.status is None:
+            return None
+        return response_signing_input(record.status, record.signed_headers, record.digest)
     if record.kind != "request" or record.digest != _EMPTY_DIGEST:
         return None
     try:

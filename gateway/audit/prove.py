@@ -199,10 +199,16 @@ def _choose_directory(
 
 
 def _signed_payload(record: AuditRecord, directory: Directory) -> str | None:
-    """The record's hop payload if the record alone rebuilds it and the signature agrees."""
+    """The record's hop payload if the record alone rebuilds it and the signature agrees.
+
+    A record with ``signed_headers`` always rebuilds its payload; the check that runs
+    on the bundle before it is written verifies the signature over it.
+    """
     payload = rebuild_payload(record)
     if payload is None or record.signature is None:
         return None
+    if record.signed_headers is not None:
+        return payload.decode("utf-8")
     found = directory.signing_key(jwt.get_unverified_header(record.signature)["kid"])
     if found is None:
         return None

@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 import orjson
 
-__all__ = ["FIELD_NAMES", "AuditRecord", "check_fields"]
+__all__ = ["FIELD_NAMES", "OPTIONAL_FIELDS", "AuditRecord", "check_fields"]
 
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 _KINDS = frozenset({"request", "response"})
@@ -63,32 +63,40 @@ class AuditRecord:
     error_type: str | None = None
     duration_ms: float | None = None
     notes: str | None = None  # translation notes, one per line: what could not be carried across
+    # The header lines the hop signature covers, as (name, value) in the signing input's
+    # order: every x-road-* line, then content-type. None: no hop signature, or a record
+    # written before the field existed. Written into the canonical form only when present.
+    signed_headers: tuple[tuple[str, str], ...] | None = None
 
     def canonical(self) -> bytes:
-        """Compact JSON of every field, keys sorted, ``None`` kept as ``null``."""
+        """Compact JSON of every field, keys sorted, ``None`` kept as ``null``
+
+        (but ``signed_headers``, which is left out when ``None``)."""
         # A dict, not the dataclass: orjson writes dataclasses in field order
         # and ignores OPT_SORT_KEYS for them.
-        return orjson.dumps(
-            {
-                "client": self.client,
-                "digest": self.digest,
-                "direction": self.direction,
-                "duration_ms": self.duration_ms,
-                "error_type": self.error_type,
-                "exchange_id": self.exchange_id,
-                "kind": self.kind,
-                "method": self.method,
-                "nonce": self.nonce,
-                "notes": self.notes,
-                "path": self.path,
-                "peer": self.peer,
-                "service": self.service,
-                "signature": self.signature,
-                "status": self.status,
-                "time": self.time,
-            },
-            option=orjson.OPT_SORT_KEYS,
-        )
+        values: dict[str, Any] = {
+            "client": self.client,
+            "digest": self.digest,
+            "direction": self.direction,
+            "duration_ms": self.duration_ms,
+            "error_type": self.error_type,
+            "exchange_id": self.exchange_id,
+            "kind": self.kind,
+            "method": self.method,
+            "nonce": self.nonce,
+            "notes": self.notes,
+            "path": self.path,
+            "peer": self.peer,
+            "service": self.service,
+            "signature": self.signature,
+            "status": self.status,
+            "time": self.time,
+        }
+        # Absent, not null, when there is none: the records written before the field
+        # existed keep their exact bytes, and so their leaf hashes.
+        if self.signed_headers is not None:
+            values["signed_headers"] = self.signed_headers
+        return orjson.dumps(values, option=orjson.OPT_SORT_KEYS)
 
     @staticmethod
     def now() -> str:
@@ -103,6 +111,9 @@ class AuditRecord:
         except orjson.JSONDecodeError as exc:
             raise ValueError(f"not JSON: {exc}") from exc
         check_fields(parsed)
+        signed = parsed.pop("signed_headers", None)
+        if signed is not None:
+            parsed["signed_headers"] = tuple((name, value) for name, value in signed)
         return cls(**parsed)
 
     def problem(self) -> str | None:
@@ -111,6 +122,9 @@ class AuditRecord:
 
 
 FIELD_NAMES: frozenset[str] = frozenset(f.name for f in fields(AuditRecord))
+# Fields a record may lack: added after records were first written.
+OPTIONAL_FIELDS: frozenset[str] = frozenset({"signed_headers"})
+_REQUIRED_FIELDS = FIELD_NAMES - OPTIONAL_FIELDS
 
 # Exact types on purpose: a bool is not a status and a UUID object is not an id.
 _FIELD_TYPES: tuple[tuple[str, tuple[type, ...]], ...] = (
@@ -155,7 +169,33 @@ def _problem(r: Any) -> str | None:
         and (r.notes is None or type(r.notes) is str)
     ):
         return _type_problem(r)
+    if r.signed_headers is not None:
+        problem = _headers_problem(r.signed_headers)
+        if problem is not None:
+            return problem
     return _value_problem(r.kind, r.direction, r.time, r.duration_ms)
+
+
+def _headers_problem(headers: Any) -> str | None:
+    """Why ``headers`` are no signed header lines: a sequence of [name, value] strings.
+
+    A name holds no ``:`` and neither holds a line break, so that the lines they make
+    in the signing input read back as the same pairs.
+    """
+    if not isinstance(headers, list | tuple):
+        return f"field 'signed_headers' has type {type(headers).__name__}"
+    for pair in headers:
+        if (
+            not isinstance(pair, list | tuple)
+            or len(pair) != 2
+            or type(pair[0]) is not str
+            or type(pair[1]) is not str
+        ):
+            return "field 'signed_headers' holds an item that is no [name, value] pair of strings"
+        name, value = pair
+        if not name or ":" in name or "\n" in name or "\n" in value:
+            return f"signed header {name[:40]!r} has an empty name, a ':' in it or a line break"
+    return None
 
 
 def _type_problem(record: AuditRecord) -> str:
@@ -183,13 +223,24 @@ def check_fields(parsed: Any) -> None:
     """Raise ``ValueError`` unless ``parsed`` (decoded JSON) has exactly a record's fields."""
     if not isinstance(parsed, Mapping):
         raise ValueError("record is not a JSON object")
-    if parsed.keys() != FIELD_NAMES:
-        missing = sorted(FIELD_NAMES - parsed.keys())
-        extra = sorted(parsed.keys() - FIELD_NAMES)
+    keys = parsed.keys()
+    if not (_REQUIRED_FIELDS <= keys <= FIELD_NAMES):
+        missing = sorted(_REQUIRED_FIELDS - keys)
+        extra = sorted(keys - FIELD_NAMES)
         raise ValueError(f"record fields differ: missing {missing}, unexpected {extra}")
     for name, types in _FIELD_TYPES:
         if type(parsed[name]) not in types:
             raise ValueError(f"field {name!r} has type {type(parsed[name]).__name__}")
+    if "signed_headers" in keys:
+        # Written only when present: a null would give the record a second canonical form.
+        signed = parsed["signed_headers"]
+        problem = (
+            "field 'signed_headers' is null: leave it out instead"
+            if signed is None
+            else _headers_problem(signed)
+        )
+        if problem is not None:
+            raise ValueError(problem)
     problem = _value_problem(
         parsed["kind"], parsed["direction"], parsed["time"], parsed["duration_ms"]
     )

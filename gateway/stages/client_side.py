@@ -188,7 +188,7 @@ class SendSigned:
         payload = request_signing_input(ex.method, raw_path, headers, ex.request_digest)
         ex.request_nonce = new_nonce()
         token = self.node.signer.sign(payload, nonce=ex.request_nonce)
-        ex.request_signature = token
+        ex.request_signature, ex.request_signed_input = token, payload
         headers.append((SIGNATURE_HEADER, token))
         ex.request_hash = request_hash(ex.method, raw_path, hash_headers(headers), ex.body)
         own_head = self.node.witness.own_head()
@@ -229,7 +229,7 @@ class VerifyResponse:
     async def __call__(self, ex: Exchange) -> None:
         reply, directory, provider = ex.upstream, ex.directory, ex.peer
         assert reply is not None and directory is not None and provider is not None
-        reply.signature = self._verify_signature(reply, directory, provider)
+        reply.signature = self._verify_signature(ex, reply, directory, provider)
         self._check_binding(ex, reply, provider)
         # The provider's tree head: checked against the last one in the background.
         self.node.witness.observe(directory, provider, last_header(reply.headers, TREE_HEAD_HEADER))
@@ -240,7 +240,9 @@ class VerifyResponse:
         ]
         ex.response = self._in_our_spelling(ex, reply)
 
-    def _verify_signature(self, reply: Reply, directory: Directory, provider: Member) -> str:
+    def _verify_signature(
+        self, ex: Exchange, reply: Reply, directory: Directory, provider: Member
+    ) -> str:
         token = last_header(reply.headers, SIGNATURE_HEADER)
         if token is None:
             raise InvalidSignatureError(
@@ -262,6 +264,7 @@ class VerifyResponse:
             verify(token, payload, found[1])
         except InvalidSignatureError as exc:
             raise exc.with_origin(CLIENT_PROXY) from None
+        ex.response_signed = (token, payload)
         return token
 
     def _check_binding(self, ex: Exchange, reply: Reply, provider: Member) -> None:

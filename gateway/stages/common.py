@@ -15,6 +15,7 @@ from collections.abc import Iterable
 import aiohttp
 from yarl import URL
 
+from gateway.audit.hop_payload import read_signing_input
 from gateway.audit.record import AuditRecord
 from gateway.bodies import read_bounded
 from gateway.errors import (
@@ -217,6 +218,14 @@ class AuditExchange:
         request_record = ex.request_record or submit_request_record(self.node, ex)
         reply = ex.response
         assert reply is not None
+        # The record keeps what was signed: a front door may give its client another
+        # status (Haal Centraal re-maps refusals), the signed status is the provider's.
+        status, signed_headers = reply.status, None
+        if ex.response_signed is not None and ex.response_signed[0] == reply.signature:
+            read = read_signing_input(ex.response_signed[1])
+            if read is not None:
+                status = read[0] if read[0] is not None else status
+                signed_headers = read[1]
         record = AuditRecord(
             exchange_id=ex.id or "",
             kind="response",
@@ -229,10 +238,11 @@ class AuditExchange:
             digest=reply.body_digest(),
             signature=reply.signature,
             peer=str(ex.peer.id) if ex.peer else None,
-            status=reply.status,
+            status=status,
             error_type=ex.error_type,
             duration_ms=round(ex.duration_ms, 3),
             notes="\n".join(ex.notes) or None,
+            signed_headers=signed_headers,
         )
         upstream = ex.upstream.body if ex.upstream is not None else None
         response_record = self.node.audit.submit(record, reply.body, fallback=upstream)
@@ -244,6 +254,11 @@ def submit_request_record(node: Node, ex: Exchange) -> asyncio.Future[int]:
     """Queue the request's record before the backend or peer is called."""
     if not ex.id:
         ex.new_id()
+    signed = (
+        read_signing_input(ex.request_signed_input)
+        if ex.request_signature is not None and ex.request_signed_input is not None
+        else None
+    )
     ex.request_record = node.audit.submit(
         AuditRecord(
             exchange_id=ex.id,
@@ -259,6 +274,7 @@ def submit_request_record(node: Node, ex: Exchange) -> asyncio.Future[int]:
             nonce=ex.request_nonce,
             peer=str(ex.peer.id) if ex.peer else None,
             notes="\n".join(ex.notes) or None,
+            signed_headers=signed[1] if signed is not None else None,
         ),
         ex.body,  # the bytes the digest names: as signed on the hop
     )

@@ -128,6 +128,7 @@ class VerifyRequest:
         # Only a verified message may spend a nonce: a forged one must not block the real one.
         self.node.replay.check(header["nonce"], header["iat"])
         ex.request_signature, ex.request_nonce = token, header["nonce"]
+        ex.request_signed_input = payload
         self._witness(ex, directory, peer)
 
     def _witness(self, ex: Exchange, directory: Directory, peer: Member) -> None:
@@ -341,6 +342,7 @@ def sign_reply(node: Node, ex: Exchange, reply: Reply) -> Reply:
     with_explicit_content_type(reply.headers, reply.body)
     payload = response_signing_input(reply.status, reply.headers, reply.body_digest())
     reply.signature = node.signer.sign(payload)
+    ex.response_signed = (reply.signature, payload)
     reply.headers.append((SIGNATURE_HEADER, reply.signature))
     own_head = node.witness.own_head()
     if own_head is not None and ex.peer is not None:  # for members' gateways only

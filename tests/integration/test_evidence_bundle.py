@@ -120,12 +120,59 @@ async def test_bundles_from_both_gateways_check_offline(
             out = capsys.readouterr().out
             assert f"{bundle}: OK, every check holds" in out
             assert f"log        {fed.members[key].id}: tree head of" in out
-            # The request of the GET rebuilds from its record: DE's signature verified on
-            # both logs. Header values the records lack keep the others' values unverified.
-            verified = out.count("signature verified")
-            assert verified == (1 if exchange_id == GET_ID else 0), out
-            assert out.count("signature value is NOT verified") == 2 - verified, out
+            # Every record keeps the header lines its signature covers: both signature
+            # values verified on both logs, the POST's content type included.
+            assert out.count("signature verified") == 2, out
+            assert "NOT verified" not in out, out
+            assert [r["signed_headers"][-1][0] for r in records] == ["content-type"] * 2
             assert f"signed by {de.id}" in out and f"signed by {ee.id}" in out
+
+
+async def test_optional_headers_and_refusals_verify_offline(
+    fed: Harness, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    # A POST with a body and X-Road-UserId, and a provider's refusal (its backend timed
+    # out): the X-Road-Error, X-Road-Request-Hash and content type lines are signed too.
+    async with fed.start() as (de, _ee), fed.client("DE") as http:
+        client = fed.client_id("DE")
+        posted = await call(
+            http,
+            "POST",
+            f"{de.client_url}/r1/{SERVICE}/echo/antrag",
+            headers={
+                "X-Road-Client": client,
+                "X-Road-Id": "evidence-userid",
+                "X-Road-UserId": "DE:beamtin-7",
+                "X-Road-Issue": "Antrag 2026/17",
+                "Content-Type": "application/json",
+            },
+            data=b'{"antrag": 17}',
+        )
+        refused = await call(
+            http,
+            "GET",
+            f"{de.client_url}/r1/{SERVICE}/slow",
+            headers={"X-Road-Client": client, "X-Road-Id": "evidence-refused"},
+        )
+    assert posted.status == 200 and refused.status >= 500
+    for key in ("DE", "EE"):
+        for exchange_id in ("evidence-userid", "evidence-refused"):
+            bundle = tmp_path / f"{key}-{exchange_id}.json"
+            assert await prove(fed, key, exchange_id, bundle) == 0, capsys.readouterr()
+            capsys.readouterr()
+            request, response = records_in(load(bundle))
+            report = check_bundle(bundle.read_bytes(), [fed.operator.cert])
+            assert [m.signature for m in report.messages] == ["verified", "verified"]
+            names = [name for name, _ in response["signed_headers"]]
+            assert "x-road-request-hash" in names and "x-road-request-id" in names
+            if exchange_id == "evidence-userid":
+                assert ["x-road-userid", "DE:beamtin-7"] in request["signed_headers"]
+                assert ["x-road-issue", "Antrag 2026/17"] in request["signed_headers"]
+                assert ["content-type", "application/json"] in request["signed_headers"]
+            else:
+                assert ("x-road-error" in names) and response["status"] == refused.status
+            assert await check(fed, bundle) == 0
+            assert capsys.readouterr().out.count("signature verified") == 2
 
 
 async def test_every_changed_byte_fails_the_check(fed: Harness, tmp_path: Path):
@@ -135,10 +182,7 @@ async def test_every_changed_byte_fails_the_check(fed: Harness, tmp_path: Path):
     data = bundle.read_bytes()
     anchors = [fed.operator.cert]
     report = check_bundle(data, anchors)  # the original holds
-    assert [m.signature for m in report.messages] == [
-        "verified",
-        "certificate checked, signature value not verified",
-    ]
+    assert [m.signature for m in report.messages] == ["verified", "verified"]
     # Every byte outside the PEM and JWS bodies, and every 7th within them (base64 runs
     # behave alike; the ends of each JWS segment, where spare bits hide, are all taken).
     # Each position gets one change: a neighbouring character or a flipped low bit.

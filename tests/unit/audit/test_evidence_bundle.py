@@ -21,8 +21,9 @@ import pytest
 from gateway._crypto import b64url, b64url_decode, certificate_to_pem, kid
 from gateway.audit import AuditLog, AuditRecord, TreeHeadSigner
 from gateway.audit.bundle import BundleError, check_bundle, encode_bundle
-from gateway.audit.hop_payload import check_payload, rebuild_payload
+from gateway.audit.hop_payload import check_payload, read_signing_input, rebuild_payload
 from gateway.audit.prove import directory_candidates, prove_exchange
+from gateway.audit.verify import verify_sqlite
 from gateway.directory import format_timestamp, sign_directory
 from gateway.directory_manager import HISTORY_DIR
 from gateway.errors import AuditError
@@ -85,12 +86,24 @@ class Exchange:
 
 
 async def log_exchange(
-    db: Path, fed: Federation, *, body: bytes = b"", request_signer: str = DE
+    db: Path,
+    fed: Federation,
+    *,
+    body: bytes = b"",
+    request_signer: str = DE,
+    signed: bool = False,
+    status: int = 200,
 ) -> Exchange:
-    """EE's log of one exchange DE signed (a request) and EE answered, and a tree head."""
+    """EE's log of one exchange DE signed (a request) and EE answered, and a tree head.
+
+    ``signed``: the records keep the header lines their signatures cover (``signed_headers``),
+    as the gateway writes them now; without, they are records of the older format.
+    """
     exchange_id = str(uuid.uuid4())
     path = f"/r1/{SERVICE}/ettevotted/1"
     headers = [("x-road-client", CLIENT), ("x-road-id", exchange_id)]
+    if signed:  # an optional header: only a record that keeps it rebuilds the payload
+        headers.append(("x-road-userid", "EE:42"))
     if body:
         headers.append(("content-type", "application/json"))
     request_payload = request_signing_input(
@@ -107,7 +120,9 @@ async def log_exchange(
         ("X-Road-Request-Hash", "aGFzaA=="),
         ("Content-Type", "application/json"),
     ]
-    response_payload = response_signing_input(200, answer_headers, body_digest(answer))
+    if status >= 400:
+        answer_headers.append(("X-Road-Error", "Server.ServerProxy.NetworkError"))
+    response_payload = response_signing_input(status, answer_headers, body_digest(answer))
     ee = fed.signing[EE]
     response_token = HopSigner(ee.key, ee.cert).sign(response_payload)
     common: dict[str, Any] = {
@@ -129,6 +144,7 @@ async def log_exchange(
                 digest=body_digest(body),
                 signature=request_token,
                 nonce="n-1",
+                signed_headers=_signed_headers(request_payload, signed),
                 **common,
             )
         )
@@ -138,13 +154,19 @@ async def log_exchange(
                 time=AuditRecord.now(),
                 digest=body_digest(answer),
                 signature=response_token,
-                status=200,
+                status=status,
                 duration_ms=1.5,
+                signed_headers=_signed_headers(response_payload, signed),
                 **common,
             )
         )
         await log.sign_tree_head(TreeHeadSigner(ee.key, ee.cert, EE))
     return Exchange(exchange_id, request_payload, response_payload)
+
+
+def _signed_headers(payload: bytes, signed: bool) -> tuple[tuple[str, str], ...] | None:
+    read = read_signing_input(payload) if signed else None
+    return read[1] if read is not None else None
 
 
 @pytest.fixture(scope="module")
@@ -219,6 +241,122 @@ async def test_a_signed_payload_the_record_does_not_rebuild_is_verified_when_giv
         document["records"][1]["signed_payload"] = "\n".join(lines)
 
     fails(changed(data, other_request_id), fed, "signatures", "signature does not verify")
+
+
+@pytest.mark.parametrize("status", [200, 504])
+async def test_records_with_signed_headers_verify_every_signature(
+    tmp_path: Path, fed: Federation, status: int
+):
+    # A POST with a body and X-Road-UserId; an answer with X-Road-Request-Hash (and
+    # X-Road-Error for the refusal): every signature value verified from the records alone.
+    data, exchange = await bundle_of(tmp_path, fed, body=b'{"q": 1}', signed=True, status=status)
+    report = check_bundle(data, [fed.operator.cert])
+    assert [(m.signer, m.signature) for m in report.messages] == [
+        (DE, "verified"),
+        (EE, "verified"),
+    ]
+    document = json.loads(data)
+    records = [json.loads(r["record"]) for r in document["records"]]
+    assert ["x-road-userid", "EE:42"] in records[0]["signed_headers"]
+    assert ["content-type", "application/json"] in records[0]["signed_headers"]
+    assert any(n == "x-road-request-hash" for n, _ in records[1]["signed_headers"])
+    error = ["x-road-error", "Server.ServerProxy.NetworkError"]
+    assert (error in records[1]["signed_headers"]) == (status >= 400)
+    assert [r["signed_payload"] for r in document["records"]] == [
+        exchange.request_payload.decode(),
+        exchange.response_payload.decode(),
+    ]
+
+    # An edited header line: the record is no longer the logged leaf.
+    def edit(document: dict[str, Any]) -> None:
+        record = json.loads(document["records"][0]["record"])
+        record["signed_headers"] = [
+            [n, "EE:43" if n == "x-road-userid" else v] for n, v in record["signed_headers"]
+        ]
+        document["records"][0]["record"] = AuditRecord(**record).canonical().decode()
+
+    fails(changed(data, edit), fed, "inclusion", "")
+
+    # A signed_payload that is not what the record rebuilds.
+    def other_payload(document: dict[str, Any]) -> None:
+        payload = document["records"][1]["signed_payload"]
+        document["records"][1]["signed_payload"] = payload.replace("EE/GOV", "FI/GOV")
+
+    fails(changed(data, other_payload), fed, "signatures", "not the payload its record rebuilds")
+
+
+async def test_an_edited_signed_header_fails_the_signature(tmp_path: Path, fed: Federation):
+    # Even a log whose record was edited before it was logged (so the leaf holds): the
+    # signature over the rebuilt payload fails.
+    db = tmp_path / "audit.sqlite"
+    exchange = await log_exchange(db, fed, body=b"{}", signed=True)
+    async with AuditLog.sqlite(db) as log:
+        records = await log.records(exchange.exchange_id)
+    request = records[0]
+    assert request.signed_headers is not None
+    edited = tuple((n, "EE:43" if n == "x-road-userid" else v) for n, v in request.signed_headers)
+    other = tmp_path / "other.sqlite"
+    async with AuditLog.sqlite(other) as log:
+        await log.append(_replace_record(request, signed_headers=edited))
+        await log.sign_tree_head(TreeHeadSigner(fed.signing[EE].key, fed.signing[EE].cert, EE))
+    with pytest.raises(AuditError, match="signature does not verify"):
+        await prove_exchange(
+            other, exchange.exchange_id, [("test", fed.directory())], [fed.operator.cert]
+        )
+
+
+async def test_an_old_format_log_verifies_and_says_what_is_not_verifiable(
+    tmp_path: Path, fed: Federation
+):
+    # Records written before signed_headers existed, next to new ones in the same log.
+    db = tmp_path / "audit.sqlite"
+    old = await log_exchange(db, fed, body=b"{}")
+    new = await log_exchange(db, fed, body=b"{}", signed=True)
+    async with AuditLog.sqlite(db) as log:
+        old_records = await log.records(old.exchange_id)
+    assert all(r.signed_headers is None for r in old_records)
+    assert all(b"signed_headers" not in r.canonical() for r in old_records)
+    result = await verify_sqlite(db)
+    assert result.ok and result.count == 6, result
+    directories = [("test", fed.directory())]
+    for exchange, expected in (
+        (old, ["certificate checked, signature value not verified"] * 2),
+        (new, ["verified", "verified"]),
+    ):
+        proven = await prove_exchange(db, exchange.exchange_id, directories, [fed.operator.cert])
+        assert [m.signature for m in proven.report.messages] == expected
+    old_proven = await prove_exchange(db, old.exchange_id, directories, [fed.operator.cert])
+    assert old_proven.report.summary().count("the record keeps no signed_headers") == 2
+
+
+def test_signed_headers_are_written_only_when_present():
+    record = AuditRecord(
+        exchange_id="x-1",
+        kind="request",
+        direction="outbound",
+        time="2026-11-28T02:05:11.123456Z",
+        client=CLIENT,
+        service=SERVICE,
+        method="GET",
+        path="/a",
+        digest=body_digest(b""),
+    )
+    assert b"signed_headers" not in record.canonical()
+    with_lines = _replace_record(record, signed_headers=(("x-road-id", "x-1"),))
+    data = with_lines.canonical()
+    assert b'"signed_headers":[["x-road-id","x-1"]]' in data
+    assert AuditRecord.from_canonical(data) == with_lines
+    assert AuditRecord.from_canonical(record.canonical()) == record
+    explicit_null = record.canonical()[:-1] + b',"signed_headers":null}'
+    with pytest.raises(ValueError, match="leave it out"):
+        AuditRecord.from_canonical(explicit_null)
+    assert _replace_record(record, signed_headers=(("a:b", "c"),)).problem() is not None
+
+
+def _replace_record(record: AuditRecord, **changes: Any) -> AuditRecord:
+    values = {name: getattr(record, name) for name in record.__dataclass_fields__}
+    values.update(changes)
+    return AuditRecord(**values)
 
 
 def test_only_bodiless_requests_rebuild_from_the_record():
