@@ -155,7 +155,9 @@ class _FrontDoor:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise _unauthenticated("the Authorization header holds no bearer token")
-        client = self.tokens.get(hashlib.sha256(token.encode()).hexdigest())
+        # Header bytes that are not UTF-8 arrive surrogate-escaped: hashed as they came.
+        raw = token.encode("utf-8", "surrogateescape")
+        client = self.tokens.get(hashlib.sha256(raw).hexdigest())
         if client is None:  # the token itself is never logged nor echoed
             raise _unauthenticated("the bearer token is not one of this gateway's")
         return client

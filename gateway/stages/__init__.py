@@ -25,6 +25,7 @@ from gateway.stages.partner_route import PartnerRoute
 from gateway.stages.provider_side import (
     AnswerMetaservice,
     CallBackend,
+    CheckSoapHeader,
     IdentifyPeer,
     SignResponse,
     VerifyRequest,
@@ -78,6 +79,7 @@ def provider_side_pipeline(node: Node) -> Pipeline:
             VerifyRequest(node),
             Authorize(node, origin=SERVER_PROXY),
             AnswerMetaservice(node),
+            CheckSoapHeader(),
             EncodeBackendRequest(node),
             CallBackend(node),
         ),

@@ -49,6 +49,7 @@ from gateway.stages.common import (
     submit_request_record,
     with_explicit_content_type,
 )
+from gateway.stages.translate import CANONICAL_MEDIA_TYPE
 from gateway.trust import FORWARDED_CERT_HEADER, peer_certificate
 from gateway.xroad_rest import (
     forwardable_headers,
@@ -266,6 +267,30 @@ class AnswerMetaservice:
 
 def _query(path_and_query: str) -> list[tuple[str, str]]:
     return parse_qsl(path_and_query.partition("?")[2])
+
+
+class CheckSoapHeader:
+    """A SOAP message for a SOAP service must name, in its own X-Road header, the client and
+    the service the signed hop names: a producer trusts those header fields, and a client
+    could otherwise post, through X-Road REST, an envelope that speaks for another client."""
+
+    async def __call__(self, ex: Exchange) -> None:
+        assert ex.service is not None and ex.directory is not None
+        service = ex.directory.service(ex.service)
+        media_type = last_header(ex.headers, "Content-Type") or ""
+        if service is None or service.type != "SOAP" or _is_canonical_type(media_type):
+            return  # a canonical document gets its header from this gateway's encoder
+        fields = parse_request(ex.body, media_type).headers
+        if (fields.client, fields.service) != (ex.client, ex.service):
+            raise BadRequestError(
+                f"the SOAP header names {fields.client} calling {fields.service}, "
+                f"the request {ex.client} calling {ex.service}",
+                code="InconsistentHeaders",
+            )
+
+
+def _is_canonical_type(media_type: str) -> bool:
+    return media_type.split(";")[0].strip().lower() == CANONICAL_MEDIA_TYPE
 
 
 class CallBackend:

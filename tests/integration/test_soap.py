@@ -152,3 +152,28 @@ async def test_a_client_may_not_claim_another_subsystem_in_the_soap_header(
     assert b"<faultcode>Client.InvalidClientIdentifier</faultcode>" in answer.body
     assert seen == []
     assert await backend_seen(backend_url) == []
+
+
+@pytest.mark.parametrize("impersonated", [False, True])
+async def test_an_envelope_posted_through_x_road_rest_must_name_its_own_client(
+    fed: Harness, soap_backend, impersonated: bool
+):
+    """X-Road REST to a SOAP service carries the envelope as it is: a producer trusts its header,
+    so the provider's gateway refuses one that names another client than the signed hop."""
+    backend, seen = soap_backend
+    _with_soap_service(fed, backend)
+    named = f"{DE}/someone-else" if impersonated else fed.client_id("DE")
+    async with fed.start() as (de, _ee), fed.client("DE") as http:
+        answer = await call(
+            http,
+            "POST",
+            f"{de.client_url}/r1/{SOAP_SERVICE}",
+            headers={"X-Road-Client": fed.client_id("DE"), "Content-Type": "text/xml"},
+            data=soap_request(named),
+        )
+    if impersonated:
+        assert answer.headers.get("X-Road-Error") == "Client.InconsistentHeaders", answer.body
+        assert seen == []
+    else:
+        assert answer.status == 200, answer.body
+        assert len(seen) == 1
