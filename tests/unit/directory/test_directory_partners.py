@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
+from jsonschema import Draft202012Validator
 
 from gateway._crypto import fingerprint
-from gateway.directory import NATIVE, XROAD, Directory, Partner
+from gateway.directory import NATIVE, XROAD, Directory, Partner, directory_schema
 from gateway.directory_cli import build_directory, show
 from gateway.errors import CertValidationError, DirectoryError
 from gateway.pki import CertificateAuthority, Issued, Usage
@@ -268,3 +269,10 @@ def test_the_cli_builds_partner_members_from_a_spec(tmp_path: Path, capsys, part
     out = capsys.readouterr().out
     assert f"{RIK}  RIK  partner without xgw, x-road at https://ss1.ee-dev.example" in out
     assert "format ee.ariregister  version v1" in out
+
+
+@pytest.mark.parametrize("address", ["/../admin", "//other", "/a/./b", "/a/..", "/%2e%2e/admin"])
+def test_a_partner_service_address_stays_below_the_partners_url(address: str) -> None:
+    rule = directory_schema()["$defs"]["service"]["properties"]["address"]
+    assert not Draft202012Validator(rule).is_valid(address)
+    assert Draft202012Validator(rule).is_valid("/GeefOnderneming-02.00/soap/WebService")
