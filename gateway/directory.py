@@ -94,6 +94,7 @@ class Partner:
 
     protocol: str  # XROAD or NATIVE
     url: str
+    request_hash: str = "xgw"  # x-road REST: "xgw" (recomputed) or "opaque" (present only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,7 +283,15 @@ def _service(
 def _member(path: str, entry: Mapping[str, Any]) -> Member:
     member_id = _identifier(f"{path}.id", ClientId.parse, entry["id"])
     partner_entry = entry.get("partner")
-    partner = Partner(partner_entry["protocol"], partner_entry["url"]) if partner_entry else None
+    partner = (
+        Partner(
+            partner_entry["protocol"],
+            partner_entry["url"],
+            partner_entry.get("request_hash", "xgw"),
+        )
+        if partner_entry
+        else None
+    )
     subsystems = tuple((s["code"], s["name"]) for s in entry.get("subsystems", []))
     _unique(f"{path}.subsystems", "subsystem", (code for code, _ in subsystems))
     codes = {code for code, _ in subsystems}

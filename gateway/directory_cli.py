@@ -298,7 +298,13 @@ def _member_summary(member: Member, directory: Directory, now: datetime) -> dict
         "id": str(member.id),
         "name": member.name,
         "gateway_url": member.gateway_url,
-        "partner": None if partner is None else {"protocol": partner.protocol, "url": partner.url},
+        "partner": None
+        if partner is None
+        else {
+            "protocol": partner.protocol,
+            "url": partner.url,
+            "request_hash": partner.request_hash,
+        },
         "tls_certificates": [
             _certificate_summary(c, directory, now) for c in member.tls_certificates
         ],

@@ -20,6 +20,8 @@ X-Road error type when it refused, ``ServiceFailed`` when its answer is unusable
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -268,7 +270,7 @@ def check_rest_binding(
     headers: Sequence[tuple[str, str]],
     body: bytes,
     *,
-    expected_hash: str,
+    expected_hash: str | None,
     exchange_id: str,
     client: ClientId,
     service: ServiceId,
@@ -276,10 +278,12 @@ def check_rest_binding(
 ) -> GatewayError | None:
     """Check an X-Road REST answer against our request; its X-Road error, if it is one.
 
-    An answer must carry ``X-Road-Request-Hash`` equal to the hash of what we sent and
-    echo our ``X-Road-Id`` (and ``X-Road-Client`` / ``X-Road-Service`` where it names
-    them). An X-Road error from the partner's own security server may come without a
-    hash (it never reached the provider), but one that names a hash must name ours.
+    An answer must carry ``X-Road-Request-Hash`` equal to the hash of what we sent
+    (``expected_hash``; None: a real security server's hash, which only has to be a
+    base64 digest) and echo our ``X-Road-Id`` (and ``X-Road-Client`` /
+    ``X-Road-Service`` where it names them). An X-Road error from the partner's own
+    security server may come without a hash (it never reached the provider), but one
+    that names a hash must name ours.
     """
     refusal = parse_error_response(
         body, last_header(headers, "Content-Type"), last_header(headers, "X-Road-Error")
@@ -287,7 +291,9 @@ def check_rest_binding(
     answered = last_header(headers, "X-Road-Request-Hash")
     if answered is None and refusal is None:
         raise _inconsistent(f"the answer of {partner} carries no X-Road-Request-Hash")
-    if answered is not None and answered.strip() != expected_hash:
+    if answered is not None and expected_hash is None and not _is_digest(answered):
+        raise _inconsistent(f"the answer of {partner} carries no well-formed X-Road-Request-Hash")
+    if answered is not None and expected_hash is not None and answered.strip() != expected_hash:
         verdict = f"; {partner} answered {refusal[0]}" if refusal else ""
         raise _inconsistent(
             f"the answer of {partner} is bound to another request (X-Road-Request-Hash "
@@ -309,3 +315,11 @@ def check_rest_binding(
     return GatewayError(
         f"{partner} answered: {message}", origin=origin, code=code, detail=detail or None
     )
+
+
+def _is_digest(value: str) -> bool:
+    """A base64 SHA-256, -384 or -512 digest, as security servers write X-Road-Request-Hash."""
+    try:
+        return len(base64.b64decode(value.strip(), validate=True)) in (32, 48, 64)
+    except (binascii.Error, ValueError):
+        return False

@@ -277,12 +277,14 @@ class PartnerRoute:
 
     @staticmethod
     def _check_rest(ex: Exchange, provider: Member, out: _Outgoing, reply: Reply) -> None:
-        assert ex.client is not None and ex.service is not None
+        assert ex.client is not None and ex.service is not None and provider.partner is not None
         refusal = check_rest_binding(
             reply.headers,
             reply.body,
-            expected_hash=request_hash(
-                out.method, out.raw_path, hash_headers(out.headers), out.body
+            expected_hash=(
+                request_hash(out.method, out.raw_path, hash_headers(out.headers), out.body)
+                if provider.partner.request_hash == "xgw"
+                else None  # a real security server's: present and well-formed only
             ),
             exchange_id=ex.id,
             client=ex.client,

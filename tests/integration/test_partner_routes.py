@@ -29,6 +29,7 @@ from tests.connectors.ee.samples import SHARED
 from tests.integration.federation import (
     HOST,
     Answer,
+    DirectoryEdit,
     Harness,
     assert_xroad_error,
     backend_seen,
@@ -364,6 +365,47 @@ async def test_a_rest_answer_not_bound_to_our_request_is_refused(
     answer = await _rest_call(fed, partners, estonian_security_server([tamper(change)]))
     document = assert_xroad_error(answer, "Server.ClientProxy.InconsistentResponse")
     assert what in document["message"]
+
+
+def _opaque_hashes(edit: DirectoryEdit) -> DirectoryEdit:
+    """The X-Road partners as real security servers: their request hash cannot be recomputed."""
+
+    def opaque(document: dict[str, Any]) -> dict[str, Any]:
+        document = edit(document)
+        for member in document["members"]:
+            if member.get("partner", {}).get("protocol") == "x-road":
+                member["partner"]["request_hash"] = "opaque"
+        return document
+
+    return opaque
+
+
+@pytest.mark.parametrize(
+    ("change", "refused"),
+    [
+        (_set_header("X-Road-Request-Hash", OTHER_HASH), None),  # a real server's own hash
+        (_set_header("X-Road-Request-Hash", "not base64!"), "well-formed X-Road-Request-Hash"),
+        (_set_header("X-Road-Id", "someone-elses-exchange"), "X-Road-Id"),
+    ],
+    ids=["other-hash-accepted", "malformed-hash", "echoed-id"],
+)
+async def test_an_opaque_request_hash_must_be_present_and_the_echoes_ours(
+    fed: Harness,
+    partners: Partners,
+    change: Callable[[web.Response], None],
+    refused: str | None,
+):
+    async with partners.serve_xroad(estonian_security_server([tamper(change)])):
+        edit = _opaque_hashes(partners.directory_edit())
+        async with fed.start(edit=edit) as (de, _ee), fed.client("DE") as http:
+            answer = await ask(
+                http, de.client_url, ISIKUD, "PersonQuery", PERSON_QUERY, path="/v1/isikud"
+            )
+    if refused is None:
+        assert answer.status == 200, answer.body
+    else:
+        document = assert_xroad_error(answer, "Server.ClientProxy.InconsistentResponse")
+        assert refused in document["message"]
 
 
 async def test_a_rest_answer_without_a_request_hash_is_refused(fed: Harness, partners: Partners):
