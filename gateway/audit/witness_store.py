@@ -33,6 +33,7 @@ import aiosqlite
 import orjson
 
 from gateway.errors import AuditError
+from gateway.storage.sqlite import database_identity, rollback_quietly
 
 __all__ = [
     "APPLICATION_ID",
@@ -236,7 +237,7 @@ class SQLiteWitnessStore:
             with _wrapped(f"preparing {self.path}"):
                 if self.readonly:
                     await conn.execute("PRAGMA query_only = ON")
-                    self._check_identity(await self._identity(conn))
+                    self._check_identity(await database_identity(conn))
                 else:
                     await self._ensure_schema(conn)
                     async with conn.execute("PRAGMA journal_mode = WAL") as cursor:
@@ -421,7 +422,7 @@ class SQLiteWitnessStore:
             )
             await conn.execute("COMMIT")
         except BaseException as exc:
-            await self._rollback(conn)
+            await rollback_quietly(conn)
             if isinstance(exc, sqlite3.Error | ValueError):
                 raise AuditError(f"witness store: clearing {peer} failed: {exc}") from exc
             raise
@@ -442,7 +443,7 @@ class SQLiteWitnessStore:
                 await conn.execute(statement, params)
             await conn.execute("COMMIT")
         except BaseException as exc:
-            await self._rollback(conn)
+            await rollback_quietly(conn)
             if isinstance(exc, sqlite3.Error | ValueError):
                 raise AuditError(f"witness store: {what} failed: {exc}") from exc
             raise
@@ -460,7 +461,7 @@ class SQLiteWitnessStore:
     async def _ensure_schema(self, conn: aiosqlite.Connection) -> None:
         await conn.execute("BEGIN IMMEDIATE")
         try:
-            identity = await self._identity(conn)
+            identity = await database_identity(conn)
             if identity == (0, 0, 0):
                 for statement in _SCHEMA:
                     await conn.execute(statement)
@@ -471,21 +472,8 @@ class SQLiteWitnessStore:
                 self._check_identity(identity)
             await conn.execute("COMMIT")
         except BaseException:
-            await self._rollback(conn)
+            await rollback_quietly(conn)
             raise
-
-    @staticmethod
-    async def _identity(conn: aiosqlite.Connection) -> tuple[int, int, int]:
-        values = []
-        for query in (
-            "PRAGMA application_id",
-            "PRAGMA user_version",
-            "SELECT count(*) FROM sqlite_master",
-        ):
-            async with conn.execute(query) as cursor:
-                row = await cursor.fetchone()
-            values.append(int(row[0]) if row is not None else 0)
-        return values[0], values[1], values[2]
 
     def _check_identity(self, identity: tuple[int, int, int]) -> None:
         app_id, version, objects = identity
@@ -494,10 +482,3 @@ class SQLiteWitnessStore:
             raise AuditError(f"{self.path} is not an xgw witness database ({what})")
         if version != SCHEMA_VERSION:
             raise AuditError(f"{self.path}: witness schema version {version} is not supported")
-
-    @staticmethod
-    async def _rollback(conn: aiosqlite.Connection) -> None:
-        try:
-            await conn.execute("ROLLBACK")
-        except (sqlite3.Error, ValueError) as exc:
-            _logger.debug("witness store rollback: %s", exc)

@@ -26,7 +26,7 @@ from gateway.errors import CLIENT, CLIENT_PROXY, ConnectorError
 from gateway.node import Node
 from gateway.pipeline import Exchange, Reply
 from gateway.signing import body_digest
-from gateway.stages.translate import CANONICAL_MEDIA_TYPE, from_wire, to_wire
+from gateway.stages.translate import CANONICAL_MEDIA_TYPE, from_wire, is_canonical, to_wire
 from gateway.xroad_rest import last_header
 
 __all__ = ["AskAboutNotification", "FoldAnswerIntoNotification"]
@@ -82,8 +82,7 @@ class FoldAnswerIntoNotification:
         reply = ex.response
         if ex.asked_about is None or reply is None or ex.error is not None or reply.status >= 300:
             return
-        media_type = last_header(reply.headers, "Content-Type") or ""
-        if media_type.split(";")[0].strip() != CANONICAL_MEDIA_TYPE:
+        if not is_canonical(last_header(reply.headers, "Content-Type")):
             return
         try:
             envelope = from_wire(reply.body)

@@ -69,6 +69,7 @@ from gateway.stages.translate import (
     decode_native,
     encode_native,
     from_wire,
+    is_canonical,
     to_wire,
 )
 from gateway.trust import PinnedContexts
@@ -107,10 +108,6 @@ class _Outgoing:
 
 def _media_type(headers: list[tuple[str, str]]) -> str:
     return last_header(headers, "Content-Type") or "application/octet-stream"
-
-
-def _is_canonical(media_type: str) -> bool:
-    return media_type.split(";")[0].strip().lower() == CANONICAL_MEDIA_TYPE
 
 
 def _with_content_type(headers: list[tuple[str, str]], media_type: str) -> list[tuple[str, str]]:
@@ -154,7 +151,7 @@ class PartnerRoute:
     async def _payload(self, ex: Exchange, service: Service | None) -> _Payload:
         """The request in the partner's format."""
         name = service.format if service is not None else _OPAQUE
-        if name == _OPAQUE or not _is_canonical(_media_type(ex.headers)):
+        if name == _OPAQUE or not is_canonical(_media_type(ex.headers)):
             return _Payload(ex.headers, ex.body)
         try:
             envelope = from_wire(ex.body)

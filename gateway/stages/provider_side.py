@@ -49,7 +49,7 @@ from gateway.stages.common import (
     submit_request_record,
     with_explicit_content_type,
 )
-from gateway.stages.translate import CANONICAL_MEDIA_TYPE
+from gateway.stages.translate import is_canonical
 from gateway.trust import FORWARDED_CERT_HEADER, peer_certificate
 from gateway.xroad_rest import (
     forwardable_headers,
@@ -278,7 +278,7 @@ class CheckSoapHeader:
         assert ex.service is not None and ex.directory is not None
         service = ex.directory.service(ex.service)
         media_type = last_header(ex.headers, "Content-Type") or ""
-        if service is None or service.type != "SOAP" or _is_canonical_type(media_type):
+        if service is None or service.type != "SOAP" or is_canonical(media_type):
             return  # a canonical document gets its header from this gateway's encoder
         fields = parse_request(ex.body, media_type).headers
         if (fields.client, fields.service) != (ex.client, ex.service):
@@ -287,10 +287,6 @@ class CheckSoapHeader:
                 f"the request {ex.client} calling {ex.service}",
                 code="InconsistentHeaders",
             )
-
-
-def _is_canonical_type(media_type: str) -> bool:
-    return media_type.split(";")[0].strip().lower() == CANONICAL_MEDIA_TYPE
 
 
 class CallBackend:

@@ -77,6 +77,7 @@ __all__ = [
     "decode_native",
     "encode_native",
     "from_wire",
+    "is_canonical",
     "notes_field",
     "parse_notes_field",
     "to_wire",
@@ -115,8 +116,12 @@ def from_wire(body: bytes) -> Envelope:
     )
 
 
-def _is_canonical(content_type: str | None) -> bool:
-    return content_type is not None and content_type.split(";")[0].strip() == CANONICAL_MEDIA_TYPE
+def is_canonical(content_type: str | None) -> bool:
+    """Whether a Content-Type names a canonical document (media types ignore case)."""
+    return (
+        content_type is not None
+        and content_type.split(";")[0].strip().lower() == CANONICAL_MEDIA_TYPE
+    )
 
 
 def _content_type(headers: list[tuple[str, str]]) -> str:
@@ -366,7 +371,7 @@ class EncodeClientResponse:
     async def __call__(self, ex: Exchange) -> None:
         reply = ex.response
         name = _client_format(ex, self.formats)
-        if reply is not None and name != _OPAQUE and _is_canonical(_content_type(reply.headers)):
+        if reply is not None and name != _OPAQUE and is_canonical(_content_type(reply.headers)):
             await self._encode(ex, reply, name)
         if ex.response is not None:  # every answer, refusals too, shows what was lost
             ex.response.headers = _with_notes(ex.response.headers, ex.notes)
@@ -410,7 +415,7 @@ class EncodeBackendRequest:
 
     async def __call__(self, ex: Exchange) -> None:
         name = _backend_format(self.node, self.formats, ex)
-        if name == _OPAQUE or not _is_canonical(_content_type(ex.headers)):
+        if name == _OPAQUE or not is_canonical(_content_type(ex.headers)):
             return
         try:
             envelope = from_wire(ex.body)

@@ -44,7 +44,13 @@ import aiosqlite
 from gateway.errors import AuditError
 from gateway.storage.base import StoredBody, StoredEntry, StoredTreeHead
 
-__all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteAuditStore"]
+__all__ = [
+    "APPLICATION_ID",
+    "SCHEMA_VERSION",
+    "SQLiteAuditStore",
+    "database_identity",
+    "rollback_quietly",
+]
 
 _logger = logging.getLogger(__name__)
 
@@ -318,7 +324,7 @@ class SQLiteAuditStore:
                     await conn.execute(statement(len(chunk) // width), chunk)
                 await conn.execute("COMMIT")
         except BaseException as exc:
-            await self._rollback(conn)
+            await rollback_quietly(conn)
             if isinstance(exc, sqlite3.Error | ValueError):
                 raise AuditError(
                     f"audit store: commit of {len(rows)} entries failed: {exc}"
@@ -398,7 +404,7 @@ class SQLiteAuditStore:
             await conn.executemany(_SET_TREE, [(leaf, sub, seq) for seq, leaf, sub in rows])
             await conn.execute("COMMIT")
         except BaseException as exc:
-            await self._rollback(conn)
+            await rollback_quietly(conn)
             if isinstance(exc, sqlite3.Error | ValueError):
                 raise AuditError(f"audit store: building the tree failed: {exc}") from exc
             raise
@@ -555,7 +561,7 @@ class SQLiteAuditStore:
         try:
             with _wrapped(f"reading {self.path}"):
                 await conn.execute("PRAGMA query_only = ON")
-                identity = await self._identity(conn)
+                identity = await database_identity(conn)
             self._check_identity(
                 identity, _READABLE_VERSIONS if self.readonly else (SCHEMA_VERSION,)
             )
@@ -568,7 +574,7 @@ class SQLiteAuditStore:
     async def _ensure_schema(self, conn: aiosqlite.Connection) -> None:
         await conn.execute("BEGIN IMMEDIATE")  # two gateways starting at once create it once
         try:
-            identity = await self._identity(conn)
+            identity = await database_identity(conn)
             if identity == (0, 0, 0):
                 for statement in _SCHEMA_V1:
                     await conn.execute(statement)
@@ -590,22 +596,8 @@ class SQLiteAuditStore:
                     "upgraded audit database %s from schema %d to %d", self.path, started, version
                 )
         except BaseException:
-            await self._rollback(conn)
+            await rollback_quietly(conn)
             raise
-
-    @staticmethod
-    async def _identity(conn: aiosqlite.Connection) -> tuple[int, int, int]:
-        """``(application_id, user_version, number of schema objects)``."""
-        values = []
-        for query in (
-            "PRAGMA application_id",
-            "PRAGMA user_version",
-            "SELECT count(*) FROM sqlite_master",
-        ):
-            async with conn.execute(query) as cursor:
-                row = await cursor.fetchone()
-            values.append(int(row[0]) if row is not None else 0)
-        return values[0], values[1], values[2]
 
     def _check_identity(self, identity: tuple[int, int, int], versions: Sequence[int]) -> None:
         app_id, version, objects = identity
@@ -618,10 +610,25 @@ class SQLiteAuditStore:
                 f" (this xgw reads version {SCHEMA_VERSION})"
             )
 
-    @staticmethod
-    async def _rollback(conn: aiosqlite.Connection) -> None:
-        try:
-            await conn.execute("ROLLBACK")
-        except (sqlite3.Error, ValueError) as exc:
-            # Nothing to undo (the failure came before BEGIN) or the connection is gone.
-            _logger.debug("audit store rollback: %s", exc)
+
+async def database_identity(conn: aiosqlite.Connection) -> tuple[int, int, int]:
+    """``(application_id, user_version, number of schema objects)`` of an xgw SQLite file."""
+    values = []
+    for query in (
+        "PRAGMA application_id",
+        "PRAGMA user_version",
+        "SELECT count(*) FROM sqlite_master",
+    ):
+        async with conn.execute(query) as cursor:
+            row = await cursor.fetchone()
+        values.append(int(row[0]) if row is not None else 0)
+    return values[0], values[1], values[2]
+
+
+async def rollback_quietly(conn: aiosqlite.Connection) -> None:
+    """Undo an open transaction; nothing to undo (a failure before BEGIN) or a closed
+    connection is no new error."""
+    try:
+        await conn.execute("ROLLBACK")
+    except (sqlite3.Error, ValueError) as exc:
+        _logger.debug("rollback: %s", exc)
