@@ -47,6 +47,7 @@ __all__ = [
     "load_certificates",
     "load_private_key",
     "now_utc",
+    "read_passphrase",
     "sha256_b64url",
     "validity",
     "write_certificate",
@@ -120,6 +121,20 @@ def load_private_key(
     ):
         raise ConfigError(key_name, f"{path}: unsupported key type {type(key).__name__}")
     return key
+
+
+def read_passphrase(path: Path, *, key_name: str) -> bytes:
+    """A key's passphrase: the file's bytes without the line end an editor adds."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(key_name, f"file {path} does not exist") from None
+    except OSError as exc:
+        raise ConfigError(key_name, f"cannot read {path}: {exc.strerror or exc}") from None
+    passphrase = data.removesuffix(b"\n").removesuffix(b"\r")
+    if not passphrase:
+        raise ConfigError(key_name, f"{path} is empty; a passphrase needs at least one character")
+    return passphrase
 
 
 def write_certificate(path: Path, cert: x509.Certificate) -> None:

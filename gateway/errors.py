@@ -31,7 +31,12 @@ SOAP Fault, problem+json); none of them ever shows a stack trace.
     ├── PartnerError                  (ServiceFailed: the backend or peer failed)
     │   └── NetworkError              (NetworkError)
     ├── AuditError                    (DatabaseError: a record could not be made durable)
-    └── ConfigError                   (a bad setting; CLI only, never on the wire)
+    ├── ConfigError                   (a bad setting; CLI only, never on the wire)
+    └── AdminError                    (an admin act refused; admin API and CLI, problem+json)
+        ├── UnauthorizedError         (401: no admin token, or an expired or forged one)
+        ├── ForbiddenError            (403: the token's role may not do this)
+        ├── NotFoundError             (404: no such certificate, member, record ...)
+        └── ConflictError             (409: it exists already, or the state forbids it)
 """
 
 from __future__ import annotations
@@ -294,3 +299,37 @@ class ConfigError(GatewayError):
         super().__init__(f"config key {key!r}: {problem}")
         self.key = key
         self.problem = problem
+
+
+class AdminError(GatewayError):
+    """An admin act that cannot be done as asked: bad input for a certificate, directory
+    or audit operation. The admin API answers ``status`` as problem+json; the CLI prints
+    the message and exits 1. Never on the /r1/ wire."""
+
+    code = "InvalidAdminRequest"
+    default_origin = CLIENT
+    status: ClassVar[int] = 400
+
+    @property
+    def http_status(self) -> int:
+        return self.status
+
+
+class NotFoundError(AdminError):
+    code = "NotFound"
+    status = 404
+
+
+class ConflictError(AdminError):
+    code = "Conflict"
+    status = 409
+
+
+class UnauthorizedError(AdminError):
+    code = "Unauthorized"
+    status = 401
+
+
+class ForbiddenError(AdminError):
+    code = "Forbidden"
+    status = 403

@@ -6,6 +6,9 @@ Usage::
     tls = ca.issue("DE/GOV/05974028", usage=Usage.TLS, hosts=["127.0.0.1", "localhost"])
     sign = ca.issue("DE/GOV/05974028", usage=Usage.SIGNING)
     tls.write(Path("certs/de-tls"))           # de-tls.pem + de-tls.key (0600)
+    csr = certificate_request(key, "DE/GOV/05974028", usage=Usage.TLS, hosts=["gw.example"])
+    cert = ca.certify(csr.public_key(), "DE/GOV/05974028", usage=Usage.TLS, hosts=["gw.example"])
+    ca = CertificateAuthority.load(Path("ca.pem"), Path("ca.key"), passphrase)
 
 A member has separate TLS and signing key pairs (like X-Road's auth and sign
 certificates); the key usage in each certificate says which is which.
@@ -25,13 +28,18 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from gateway._crypto import (
     PrivateKey,
+    PublicKey,
+    check_key_pair,
     generate_key,
+    load_certificate,
+    load_private_key,
     now_utc,
     write_certificate,
     write_private_key,
 )
+from gateway.errors import ConfigError
 
-__all__ = ["CertificateAuthority", "Issued", "Usage"]
+__all__ = ["CertificateAuthority", "Issued", "Usage", "certificate_request", "usage_extensions"]
 
 
 class Usage(enum.Enum):
@@ -117,6 +125,22 @@ class CertificateAuthority:
         )
         return cls(key, cert)
 
+    @classmethod
+    def load(
+        cls, cert_path: Path, key_path: Path, passphrase: bytes | None = None
+    ) -> CertificateAuthority:
+        """A CA as :meth:`write` left it (``xgw certs init-ca``); ConfigError if it does not fit."""
+        cert = load_certificate(cert_path, key_name="ca.certificate")
+        key = load_private_key(key_path, passphrase, key_name="ca.key")
+        check_key_pair(cert, key, "ca.key")
+        try:
+            is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+        except x509.ExtensionNotFound:
+            is_ca = False
+        if not is_ca:
+            raise ConfigError("ca.certificate", f"{cert_path} is not a CA certificate")
+        return cls(key, cert)
+
     def issue(
         self,
         subject: str,
@@ -130,12 +154,28 @@ class CertificateAuthority:
     ) -> Issued:
         """Issue an end-entity certificate; ``subject`` is an X-Road identifier."""
         key = key or generate_key(key_kind)
+        cert = self.certify(
+            key.public_key(), subject, usage=usage, hosts=hosts, days=days, not_before=not_before
+        )
+        return Issued(key, cert)
+
+    def certify(
+        self,
+        public_key: PublicKey,
+        subject: str,
+        *,
+        usage: Usage,
+        hosts: list[str] | None = None,
+        days: int = 365,
+        not_before: datetime | None = None,
+    ) -> x509.Certificate:
+        """The one end-entity builder: for a new key (:meth:`issue`) or a CSR's public key."""
         start = not_before or now_utc() - timedelta(minutes=5)
         builder = (
             x509.CertificateBuilder()
-            .subject_name(_name(subject, subject.split("/")[0]))
+            .subject_name(_subject_name(subject))
             .issuer_name(self.cert.subject)
-            .public_key(key.public_key())
+            .public_key(public_key)
             .serial_number(x509.random_serial_number())
             .not_valid_before(start)
             .not_valid_after(start + timedelta(days=days))
@@ -145,40 +185,55 @@ class CertificateAuthority:
                 critical=False,
             )
         )
-        signing = usage is Usage.SIGNING
-        builder = builder.add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=signing,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        if usage is Usage.TLS:
-            builder = builder.add_extension(
-                x509.ExtendedKeyUsage(
-                    [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
-                ),
-                critical=False,
-            )
-        elif usage is Usage.CLIENT:
-            builder = builder.add_extension(
-                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
-            )
-        if hosts:
-            builder = builder.add_extension(
-                x509.SubjectAlternativeName(_alt_names(hosts)), critical=False
-            )
-        return Issued(key, builder.sign(self.key, _hash_for(self.key)))
+        for extension, critical in usage_extensions(usage, hosts):
+            builder = builder.add_extension(extension, critical=critical)
+        return builder.sign(self.key, _hash_for(self.key))
 
-    def write(self, stem: Path) -> tuple[Path, Path]:
-        return Issued(self.key, self.cert).write(stem)
+    def write(self, stem: Path, passphrase: bytes | None = None) -> tuple[Path, Path]:
+        return Issued(self.key, self.cert).write(stem, passphrase)
+
+
+def usage_extensions(
+    usage: Usage, hosts: list[str] | None = None
+) -> list[tuple[x509.ExtensionType, bool]]:
+    """The key usage, extended key usage and host names of ``usage``, with their criticality:
+    what an issued certificate carries and what a CSR asks for."""
+    key_usage = x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=usage is Usage.SIGNING,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+    extensions: list[tuple[x509.ExtensionType, bool]] = [(key_usage, True)]
+    if usage is Usage.TLS:
+        purposes = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+        extensions.append((x509.ExtendedKeyUsage(purposes), False))
+    elif usage is Usage.CLIENT:
+        extensions.append((x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), False))
+    if hosts:
+        extensions.append((x509.SubjectAlternativeName(_alt_names(hosts)), False))
+    return extensions
+
+
+def certificate_request(
+    key: PrivateKey, subject: str, *, usage: Usage, hosts: list[str] | None = None
+) -> x509.CertificateSigningRequest:
+    """A PKCS#10 request for ``subject`` (an X-Road identifier), asking for ``usage``'s
+    extensions, named as :meth:`CertificateAuthority.issue` names its certificates."""
+    builder = x509.CertificateSigningRequestBuilder().subject_name(_subject_name(subject))
+    for extension, critical in usage_extensions(usage, hosts):
+        builder = builder.add_extension(extension, critical=critical)
+    return builder.sign(key, _hash_for(key))
+
+
+def _subject_name(identifier: str) -> x509.Name:
+    """CN = the X-Road identifier, O = its instance."""
+    return _name(identifier, identifier.split("/")[0])
 
 
 def _hash_for(key: PrivateKey) -> hashes.SHA256 | None:
