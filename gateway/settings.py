@@ -30,6 +30,7 @@ from gateway.errors import ConfigError, GatewayError
 from gateway.identifiers import ClientId, ServiceId
 
 __all__ = [
+    "AdminSettings",
     "AuditServiceSettings",
     "AuditSettings",
     "ClientSettings",
@@ -37,6 +38,8 @@ __all__ = [
     "HaalCentraalSettings",
     "KeyPairSettings",
     "ListenSettings",
+    "OperationsSettings",
+    "OperatorSettings",
     "SecuritySettings",
     "ServiceSettings",
     "Settings",
@@ -72,6 +75,7 @@ class ListenSettings:
 class KeyPairSettings:
     certificate: Path
     key: Path
+    passphrase_file: Path | None = None  # the key is encrypted with the passphrase in this file
 
 
 @dataclass(frozen=True)
@@ -228,6 +232,46 @@ class WitnessSettings:
             )
 
 
+DEFAULT_TOKEN_TTL = 3600.0
+DEFAULT_MAX_TOKEN_TTL = 7 * 24 * 3600.0
+
+
+@dataclass(frozen=True)
+class AdminSettings:
+    """The admin API's own listener (docs/admin-api.md); none unless ``listen`` is set."""
+
+    listen: Address | None = None  # e.g. 127.0.0.1:8444; loopback unless tls = true
+    tls: bool = False  # serve it with the node's TLS certificate (needed off loopback)
+    token_key: Path | None = None  # HS256 secret for admin tokens; default DATA_DIR/admin-token.key
+    token_ttl: float = DEFAULT_TOKEN_TTL  # seconds an `xgw admin token` lives by default
+    max_token_ttl: float = DEFAULT_MAX_TOKEN_TTL  # tokens living longer are refused
+
+
+@dataclass(frozen=True)
+class OperatorSettings:
+    """The federation operator's side on this node's admin API (docs/federation-admin.md):
+    none unless ``draft`` is set."""
+
+    draft: Path | None = None  # the unsigned directory the operator edits
+    key: Path | None = None  # the operator's signing key
+    certificate: Path | None = None  # and certificate (every gateway's trust anchor)
+    passphrase_file: Path | None = None
+    publish: Path | None = None  # where the signed publication goes (what gateways fetch)
+    valid_hours: float = 24.0
+
+
+DEFAULT_EXPIRY_WARNING_DAYS = 30.0
+DEFAULT_EXPIRY_CHECK_INTERVAL = 24 * 3600.0
+
+
+@dataclass(frozen=True)
+class OperationsSettings:
+    """Expiry warnings for certificates and the directory (docs/operations.md)."""
+
+    expiry_warning_days: float = DEFAULT_EXPIRY_WARNING_DAYS  # "near its end" from here on
+    expiry_check_interval: float = DEFAULT_EXPIRY_CHECK_INTERVAL  # one warning line per day
+
+
 @dataclass(frozen=True)
 class Settings:
     member: MemberSettings
@@ -243,6 +287,9 @@ class Settings:
     haalcentraal: HaalCentraalSettings = field(default_factory=HaalCentraalSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
     witness: WitnessSettings = field(default_factory=WitnessSettings)
+    admin: AdminSettings = field(default_factory=AdminSettings)
+    operations: OperationsSettings = field(default_factory=OperationsSettings)
+    operator: OperatorSettings = field(default_factory=OperatorSettings)
     clients: tuple[ClientSettings, ...] = ()
     services: tuple[ServiceSettings, ...] = ()
 
@@ -516,6 +563,37 @@ def _check_consistency(settings: Settings) -> None:
         )
     if not settings.listen.client_tls and settings.listen.client[0] not in _LOOPBACK:
         raise ConfigError("listen.client", "plain HTTP may only listen on a loopback address")
+    _check_admin(settings.admin, settings.operations)
+    _check_operator(settings.operator)
+
+
+def _check_operator(operator: OperatorSettings) -> None:
+    if operator.draft is None:
+        return
+    for key in ("key", "certificate", "publish"):
+        if getattr(operator, key) is None:
+            raise ConfigError(f"operator.{key}", "is required when operator.draft is set")
+    if not 0 < operator.valid_hours < float("inf"):
+        raise ConfigError(
+            "operator.valid_hours", f"must be greater than 0, not {operator.valid_hours}"
+        )
+
+
+def _check_admin(admin: AdminSettings, operations: OperationsSettings) -> None:
+    if admin.listen is not None and not admin.tls and admin.listen[0] not in _LOOPBACK:
+        raise ConfigError(
+            "admin.listen", "the admin API listens on a loopback address unless admin.tls = true"
+        )
+    for key, value in (
+        ("admin.token_ttl", admin.token_ttl),
+        ("admin.max_token_ttl", admin.max_token_ttl),
+        ("operations.expiry_warning_days", operations.expiry_warning_days),
+        ("operations.expiry_check_interval", operations.expiry_check_interval),
+    ):
+        if not 0 < value < float("inf"):
+            raise ConfigError(key, f"must be a number greater than 0, not {value}")
+    if admin.token_ttl > admin.max_token_ttl:
+        raise ConfigError("admin.token_ttl", "must not be longer than admin.max_token_ttl")
 
 
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")

@@ -59,33 +59,44 @@ def _ca_pem(cas: Iterable[x509.Certificate]) -> str:
 
 
 def _peer_context(
-    protocol: ssl._SSLMethod, cert: Path, key: Path, trusted: Iterable[x509.Certificate]
+    protocol: ssl._SSLMethod,
+    cert: Path,
+    key: Path,
+    trusted: Iterable[x509.Certificate],
+    password: bytes | None = None,
 ) -> ssl.SSLContext:
     # Built by hand, not with create_default_context: only what we name is trusted,
     # never the system's CA store.
     context = ssl.SSLContext(protocol)
     context.minimum_version = ssl.TLSVersion.TLSv1_3
-    context.load_cert_chain(cert, key)
+    context.load_cert_chain(cert, key, password)
     context.verify_mode = ssl.CERT_REQUIRED
     context.verify_flags |= _NO_CHECK_TIME
     add_cas(context, trusted)
     return context
 
 
-def peer_server_context(cert: Path, key: Path, cas: Iterable[x509.Certificate]) -> ssl.SSLContext:
-    """The peer port: TLS 1.3, a client certificate from a federation CA required."""
-    return _peer_context(ssl.PROTOCOL_TLS_SERVER, cert, key, cas)
+def peer_server_context(
+    cert: Path, key: Path, cas: Iterable[x509.Certificate], *, password: bytes | None = None
+) -> ssl.SSLContext:
+    """The peer port: TLS 1.3, a client certificate from a federation CA required.
+
+    ``password`` decrypts ``key`` (``[tls] passphrase_file``), as for every builder here.
+    """
+    return _peer_context(ssl.PROTOCOL_TLS_SERVER, cert, key, cas, password)
 
 
-def peer_client_context(cert: Path, key: Path, cas: Iterable[x509.Certificate]) -> ssl.SSLContext:
+def peer_client_context(
+    cert: Path, key: Path, cas: Iterable[x509.Certificate], *, password: bytes | None = None
+) -> ssl.SSLContext:
     """Calling a server whose certificate comes from one of ``cas`` (e.g. a trusted proxy)."""
-    context = _peer_context(ssl.PROTOCOL_TLS_CLIENT, cert, key, cas)
+    context = _peer_context(ssl.PROTOCOL_TLS_CLIENT, cert, key, cas, password)
     context.check_hostname = False  # pinned by fingerprint or CA, and URLs may be plain IPs
     return context
 
 
 def pinned_peer_context(
-    cert: Path, key: Path, pinned: Iterable[x509.Certificate]
+    cert: Path, key: Path, pinned: Iterable[x509.Certificate], *, password: bytes | None = None
 ) -> ssl.SSLContext:
     """Calling a peer gateway: only its own listed TLS certificates pass the handshake.
 
@@ -93,13 +104,13 @@ def pinned_peer_context(
     so nothing is sent to a server that is not the member the directory names, even one
     with a certificate from a federation CA.
     """
-    context = peer_client_context(cert, key, pinned)
+    context = peer_client_context(cert, key, pinned, password=password)
     context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
     return context
 
 
 def pinned_partner_context(
-    cert: Path, key: Path, pinned: Iterable[x509.Certificate]
+    cert: Path, key: Path, pinned: Iterable[x509.Certificate], *, password: bytes | None = None
 ) -> ssl.SSLContext:
     """Calling a partner without xgw: only its listed server certificates pass the handshake.
 
@@ -107,7 +118,7 @@ def pinned_partner_context(
     partners' own services are not ours to upgrade. Our TLS certificate is the client
     certificate.
     """
-    context = pinned_peer_context(cert, key, pinned)
+    context = pinned_peer_context(cert, key, pinned, password=password)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     return context
 
@@ -116,15 +127,20 @@ class PinnedContexts:
     """TLS contexts that trust only a member's listed, currently valid TLS certificates.
 
     One context per set of pinned certificates, built once and reused, so connections
-    to a member are pooled across exchanges.
+    to a member are pooled across exchanges. ``clear()`` after our own TLS key changed:
+    aiohttp pools connections by context, so the old ones are never picked again.
     """
 
     _MAX_ENTRIES = 1024
 
-    def __init__(self, cert: Path, key: Path) -> None:
+    def __init__(self, cert: Path, key: Path, *, password: bytes | None = None) -> None:
         self.cert = cert
         self.key = key
+        self.password = password
         self._contexts: dict[tuple[frozenset[str], bool], ssl.SSLContext] = {}
+
+    def clear(self) -> None:
+        self._contexts.clear()
 
     def context(self, directory: Directory, member: Member) -> ssl.SSLContext:
         """CertValidationError (ours) when the member has no valid TLS certificate listed."""
@@ -152,7 +168,9 @@ class PinnedContexts:
             if len(self._contexts) > self._MAX_ENTRIES:  # certificates of past directories
                 self._contexts.clear()
             build = pinned_partner_context if member.is_partner else pinned_peer_context
-            context = self._contexts[key] = build(self.cert, self.key, valid)
+            context = self._contexts[key] = build(
+                self.cert, self.key, valid, password=self.password
+            )
         return context
 
 
@@ -164,7 +182,12 @@ def add_cas(context: ssl.SSLContext, cas: Iterable[x509.Certificate]) -> None:
 
 
 def client_port_context(
-    cert: Path, key: Path, client_ca: Path, *, certificate_optional: bool = False
+    cert: Path,
+    key: Path,
+    client_ca: Path,
+    *,
+    certificate_optional: bool = False,
+    password: bytes | None = None,
 ) -> ssl.SSLContext:
     """The local client port: a client certificate from the member's own CA.
 
@@ -176,7 +199,7 @@ def client_port_context(
     """
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(client_ca))
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(cert, key)
+    context.load_cert_chain(cert, key, password)
     context.verify_mode = ssl.CERT_OPTIONAL if certificate_optional else ssl.CERT_REQUIRED
     return context
 

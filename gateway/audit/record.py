@@ -34,8 +34,9 @@ import orjson
 __all__ = ["FIELD_NAMES", "OPTIONAL_FIELDS", "AuditRecord", "check_fields"]
 
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
-_KINDS = frozenset({"request", "response"})
-_DIRECTIONS = frozenset({"outbound", "inbound"})
+# "admin": an administrator's act (docs/audit-log.md, "Admin events"), direction "local".
+_KINDS = frozenset({"request", "response", "admin"})
+_DIRECTIONS = frozenset({"outbound", "inbound", "local"})
 _STR = (str,)
 _OPT_STR = (str, type(None))
 _OPT_INT = (int, type(None))
@@ -48,8 +49,8 @@ class AuditRecord:
     """One message of an exchange, as recorded by one gateway."""
 
     exchange_id: str
-    kind: Literal["request", "response"]
-    direction: Literal["outbound", "inbound"]
+    kind: Literal["request", "response", "admin"]
+    direction: Literal["outbound", "inbound", "local"]
     time: str
     client: str
     service: str
@@ -208,9 +209,11 @@ def _type_problem(record: AuditRecord) -> str:
 
 def _value_problem(kind: str, direction: str, time: str, duration: float | None) -> str | None:
     if kind not in _KINDS:
-        return f"kind {kind!r} is not request or response"
+        return f"kind {kind!r} is not request, response or admin"
     if direction not in _DIRECTIONS:
-        return f"direction {direction!r} is not outbound or inbound"
+        return f"direction {direction!r} is not outbound, inbound or local"
+    if (kind == "admin") != (direction == "local"):
+        return f"kind {kind!r} with direction {direction!r}: admin records alone are local"
     # A fixed-width time is what makes string order equal time order in the index.
     if not _TIME.fullmatch(time):
         return f"time {time!r} is not RFC 3339 UTC with microseconds"

@@ -5,7 +5,7 @@ Usage::
 
     witness = Witness(SQLiteWitnessStore(data_dir / WITNESS_DB), member="DE/GOV/05974028",
                       settings=WitnessSettings(), directory=manager.current, audit=log,
-                      proofs=PeerProofs(peer_session, PinnedContexts(cert, key)))
+                      proofs=PeerProofs(peer_session, keys.pinned))  # the node's one cache
     await witness.start()
     headers.append((TREE_HEAD_HEADER, witness.own_head()))   # our latest head, on every hop
     witness.guard("EE/GOV/70000310", origin, ex.notes)  # InconsistentTreeHeadError (refuse)

@@ -48,7 +48,6 @@ from gateway.stages.common import (
     with_explicit_content_type,
     xroad_error_renderer,
 )
-from gateway.trust import PinnedContexts
 from gateway.xroad_rest import (
     forwardable_headers,
     last_header,
@@ -163,7 +162,7 @@ class SendSigned:
 
     def __init__(self, node: Node) -> None:
         self.node = node
-        self.pinned = PinnedContexts(node.settings.tls.certificate, node.settings.tls.key)
+        self.pinned = node.keys.pinned  # shared: a rotation of our TLS key resets it
 
     async def __call__(self, ex: Exchange) -> None:
         assert ex.service is not None and ex.directory is not None

@@ -72,7 +72,6 @@ from gateway.stages.translate import (
     is_canonical,
     to_wire,
 )
-from gateway.trust import PinnedContexts
 from gateway.xroad_rest import forwardable_headers, last_header, request_hash
 from gateway.xroad_soap import SoapRequest, parse_request
 
@@ -122,7 +121,7 @@ class PartnerRoute:
 
     def __init__(self, node: Node) -> None:
         self.node = node
-        self.pinned = PinnedContexts(node.settings.tls.certificate, node.settings.tls.key)
+        self.pinned = node.keys.pinned  # shared: a rotation of our TLS key resets it
 
     async def __call__(self, ex: Exchange) -> None:
         assert ex.service is not None and ex.directory is not None and ex.client is not None

@@ -14,7 +14,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import ssl
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +31,7 @@ from yarl import URL
 
 from gateway._crypto import now_utc
 from gateway.app import Gateway, bind
-from gateway.directory import sign_directory
+from gateway.directory import inspect_token, sign_directory
 from gateway.directory_cli import build_directory
 from gateway.pki import CertificateAuthority, Issued, Usage
 from gateway.settings import Settings
@@ -183,6 +185,28 @@ class Harness:
         signer = signer or self.operator
         self.directory_path.write_text(sign_directory(document, signer.key, signer.cert))
         self.sequence += 1
+
+    def published_document(self) -> dict[str, Any]:
+        """The document last published, with the next sequence: change it and publish it.
+
+        Unlike ``directory_document()`` it writes no certificate or key files, which a
+        running gateway may be reading.
+        """
+        document: dict[str, Any] = inspect_token(self.directory_path.read_text())[1]
+        document["sequence"] = self.sequence
+        return document
+
+    def publish_atomically(self, document: dict[str, Any]) -> float:
+        """Publish as the operator, by rename: a refreshing gateway never reads half a file.
+
+        Returns the ``time.monotonic()`` at which the new directory became readable.
+        """
+        partial = self.directory_path.with_name(self.directory_path.name + ".partial")
+        partial.write_text(sign_directory(document, self.operator.key, self.operator.cert))
+        os.replace(partial, self.directory_path)
+        published = time.monotonic()
+        self.sequence += 1
+        return published
 
     # ------------------------------------------------------------------ gateways
 
