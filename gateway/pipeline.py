@@ -153,11 +153,16 @@ class Pipeline:
     """Runs ``stages`` in order, then ``finish``; refusals become rendered errors."""
 
     def __init__(
-        self, stages: Sequence[Stage], finish: Sequence[Stage], render: ErrorRenderer
+        self,
+        stages: Sequence[Stage],
+        finish: Sequence[Stage],
+        render: ErrorRenderer,
+        observe: Callable[[Exchange], None] | None = None,
     ) -> None:
         self.stages = tuple(stages)
         self.finish = tuple(finish)
         self.render = render
+        self.observe = observe  # sees every finished exchange (the node's metrics)
 
     async def run(self, exchange: Exchange, *, refused: GatewayError | None = None) -> Reply:
         """Run one exchange; ``refused`` is a refusal the frontend met before any stage."""
@@ -181,6 +186,11 @@ class Pipeline:
                 self._refuse(exchange, _internal(exc, exchange))
         assert exchange.response is not None
         _log_exchange(exchange)
+        if self.observe is not None:
+            try:
+                self.observe(exchange)
+            except Exception:  # counting must never cost the caller its answer
+                _logger.exception("metrics of exchange %s failed", exchange.id)
         return exchange.response
 
     def _refuse(self, exchange: Exchange, error: GatewayError) -> None:

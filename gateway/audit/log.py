@@ -34,8 +34,9 @@ import asyncio
 import enum
 import hashlib
 import logging
+import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -75,6 +76,8 @@ class AuditLog:
         self.max_batch = max_batch
         self.bodies = bodies  # None: no message bodies are kept
         self.commits = 0  # committed batches; fewer than records means grouping works
+        # Told (seconds, records) after each durable commit: the node's metrics.
+        self.on_commit: Callable[[float, int], None] | None = None
         self._state = _State.NEW
         self._pending: deque[_Pending] = deque()
         self._wakeup = asyncio.Event()
@@ -269,7 +272,9 @@ class AuditLog:
                 await self._load_head()
                 self._stale = False
             rows, frontier = chain_entries(batch, self._seq, self._head, self._frontier)
+            started = time.perf_counter()
             await self.store.append_batch(rows, self._seal(batch, rows))
+            seconds = time.perf_counter() - started
         except asyncio.CancelledError as exc:
             self._stale = True  # the commit may or may not have happened
             _fail(batch, "audit writer stopped during a commit", exc)
@@ -284,6 +289,11 @@ class AuditLog:
         for (_, _, future, _), row in zip(batch, rows, strict=True):
             if not future.done():  # the caller may have given up waiting
                 future.set_result(row.seq)
+        if self.on_commit is not None:
+            try:
+                self.on_commit(seconds, len(rows))
+            except Exception:  # an observer must never stop the writer
+                _logger.exception("audit commit observer failed")
 
     def _seal(self, batch: list[_Pending], rows: list[StoredEntry]) -> list[StoredBody]:
         """Each pending body sealed to its entry, now that its sequence number is known."""

@@ -59,6 +59,7 @@ def client_side_pipeline(node: Node) -> Pipeline:
             AuditExchange(node),
         ),
         render=xroad_error_renderer(node),
+        observe=node.metrics.observe_exchange,
     )
 
 
@@ -85,4 +86,5 @@ def provider_side_pipeline(node: Node) -> Pipeline:
         ),
         finish=(DecodeBackendResponse(node), SignResponse(node), AuditExchange(node)),
         render=render_here,
+        observe=node.metrics.observe_exchange,
     )
