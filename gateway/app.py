@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from gateway.admin.app import create_admin_app
 from gateway.frontends import haalcentraal, operations, xroad_rest, xroad_soap
 from gateway.node import Node
 from gateway.settings import Settings
@@ -76,6 +77,14 @@ class Gateway:
     node: Node
     client_port: int
     peer_port: int
+    admin_port: int | None = None  # the admin API's listener, when [admin] listen is set
+
+    @property
+    def admin_url(self) -> str | None:
+        if self.admin_port is None or self.node.settings.admin.listen is None:
+            return None
+        scheme = "https" if self.node.settings.admin.tls else "http"
+        return f"{scheme}://{self.node.settings.admin.listen[0]}:{self.admin_port}"
 
     @property
     def client_url(self) -> str:
@@ -102,10 +111,15 @@ class Gateway:
             if client_sock is None:
                 client_sock = stack.enter_context(contextlib.closing(bind(*settings.listen.client)))
             node = await stack.enter_async_context(Node.open(settings))
-            for app, sock, ssl_context in (
+            listeners = [
                 (create_peer_app(node), peer_sock, node.peer_server_ssl),
-                (create_client_app(node), client_sock, _client_ssl(settings)),
-            ):
+                (create_client_app(node), client_sock, _client_ssl(settings, node)),
+            ]
+            admin_sock = None
+            if settings.admin.listen is not None:
+                admin_sock = stack.enter_context(contextlib.closing(bind(*settings.admin.listen)))
+                listeners.append((create_admin_app(node), admin_sock, _admin_ssl(settings, node)))
+            for app, sock, ssl_context in listeners:
                 # On shutdown, exchanges in flight may finish (and be audited) first.
                 grace = max(settings.timeouts.backend, settings.timeouts.peer) + 5.0
                 runner = web.AppRunner(
@@ -114,35 +128,57 @@ class Gateway:
                 await runner.setup()
                 stack.push_async_callback(runner.cleanup)
                 await web.SockSite(runner, sock, ssl_context=ssl_context).start()
-            gateway = cls(node, client_sock.getsockname()[1], peer_sock.getsockname()[1])
+            gateway = cls(
+                node,
+                client_sock.getsockname()[1],
+                peer_sock.getsockname()[1],
+                None if admin_sock is None else admin_sock.getsockname()[1],
+            )
             _logger.info(
                 "gateway %s serving clients on %s and peers on %s",
                 node.member,
                 gateway.client_url,
                 gateway.peer_url,
             )
+            if gateway.admin_url is not None:
+                _logger.info("admin API of %s on %s/admin/v1/", node.member, gateway.admin_url)
             yield gateway
 
 
-def _client_ssl(settings: Settings) -> ssl.SSLContext | None:
+def _admin_ssl(settings: Settings, node: Node) -> ssl.SSLContext | None:
+    """The admin API over TLS with the node's certificate (admin.tls); plain on loopback."""
+    if not settings.admin.tls:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(
+        settings.tls.certificate, settings.tls.key, password=node.keys.tls_password
+    )
+    return node.keys.track(context)
+
+
+def _client_ssl(settings: Settings, node: Node) -> ssl.SSLContext | None:
     if not settings.listen.client_tls or settings.security.client_ca is None:
         return None
-    return client_port_context(
+    context = client_port_context(
         settings.tls.certificate,
         settings.tls.key,
         settings.security.client_ca,
         # Haal Centraal clients have a token, no certificate; the X-Road routes refuse them.
         certificate_optional=haalcentraal.takes_token_only_callers(settings),
+        password=node.keys.tls_password,
     )
+    return node.keys.track(context)  # presents the new certificate after a TLS rotation
 
 
 async def serve(settings: Settings) -> None:
-    """Run one node until SIGINT or SIGTERM."""
+    """Run one node until SIGINT or SIGTERM; SIGHUP adopts a staged key pair that is due."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with Gateway.running(settings):
+    async with Gateway.running(settings) as gateway:
+        loop.add_signal_handler(signal.SIGHUP, gateway.node.keys.reload_soon)
         # What start-up allocated lives as long as the process: keep it out of every
         # later full collection (they showed as 25-75 ms pauses under load).
         gc.collect()

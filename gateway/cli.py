@@ -31,7 +31,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gateway import __version__
+from gateway.admin import cli as admin_cli
+from gateway.certs import cli as certs_cli
 from gateway.errors import ConfigError, GatewayError
+from gateway.federation import cli as federation_cli
 from gateway.logs import configure_logging
 
 if TYPE_CHECKING:
@@ -86,6 +89,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_directory(sub, common)
     _add_audit(sub, common)
     _add_witness(sub, common)
+    certs_cli.add_commands(sub, common)
+    admin_cli.add_commands(sub, common)
     translate = sub.add_parser(
         "translate", parents=[common], help="translate a message offline between two formats"
     )
@@ -142,6 +147,7 @@ def _add_directory(
         help="the operator's certificate: verify signature and freshness",
     )
     show.set_defaults(func=_directory_show)
+    federation_cli.add_directory_commands(dsub, common)
 
 
 def _add_audit(

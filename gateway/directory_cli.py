@@ -47,7 +47,7 @@ from gateway.directory import (
 )
 from gateway.errors import CertValidationError, ConfigError, DirectoryError
 
-__all__ = ["build_directory", "create", "show", "sign"]
+__all__ = ["build_directory", "create", "directory_summary", "show", "sign"]
 
 _SPEC_KEYS = frozenset({"instance", "cas", "members", "access", "revoked"})
 _MEMBER_CERT_KEYS = ("tls_certificates", "signing_certificates")
@@ -316,7 +316,7 @@ def _member_summary(member: Member, directory: Directory, now: datetime) -> dict
     }
 
 
-def _summary(directory: Directory, now: datetime) -> dict[str, Any]:
+def directory_summary(directory: Directory, now: datetime) -> dict[str, Any]:
     raw = directory.raw
     return {
         "instance": directory.instance,
@@ -450,7 +450,7 @@ def show(path: Path, trust_anchor: Path | None, as_json: bool) -> int:
     report = _inspect(text, trust_anchor)
     directory: Directory | None = report["directory"]
     now = datetime.now(UTC)
-    summary = _summary(directory, now) if directory is not None else None
+    summary = directory_summary(directory, now) if directory is not None else None
     header = report["header"] or {}
     verdict = report["status"] + (f" ({report['reason']})" if report["reason"] else "")
     if as_json:

@@ -225,6 +225,11 @@ class DirectoryManager:
             self._refused(exc)
             raise
 
+    @property
+    def problem(self) -> str:
+        """Why the last refresh or push was refused; empty when it was not."""
+        return self._problem
+
     def current(self, now: datetime | None = None) -> Directory:
         """The current directory; DirectoryError (OutdatedGlobalConf) when none is valid."""
         directory = self._current

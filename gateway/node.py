@@ -27,26 +27,28 @@ from cryptography import x509
 
 from connectors.base import ConnectorOptions
 from connectors.registry import ConnectorRegistry
-from gateway._crypto import check_key_pair, fingerprint, load_certificate, load_private_key
+from gateway._crypto import fingerprint, load_certificate
+from gateway.audit.admin_events import directory_adoption, record_soon
 from gateway.audit.bodies import BodyVault
 from gateway.audit.body_keys import BodyKeyring, create_body_key, load_body_key
 from gateway.audit.body_policy import BodyRules
 from gateway.audit.body_purge import BodyPurgeSchedule
 from gateway.audit.log import AuditLog
 from gateway.audit.schedule import TreeHeadSchedule
-from gateway.audit.tree_head import TreeHeadSigner
 from gateway.audit.witness import WITNESS_DB, PeerProofs, Witness
 from gateway.audit.witness_store import SQLiteWitnessStore
 from gateway.directory import Directory
 from gateway.directory_manager import DirectoryManager
 from gateway.errors import ConfigError, DirectoryError
+from gateway.expiry import ExpiryWatch
 from gateway.identifiers import ClientId
+from gateway.metrics import Metrics
 from gateway.replay import ReplayCache
+from gateway.rotation import NodeKeys
 from gateway.settings import Settings
 from gateway.signing import HopSigner
 from gateway.trust import (
     PeerIdentifier,
-    PinnedContexts,
     add_cas,
     peer_client_context,
     peer_server_context,
@@ -91,6 +93,8 @@ class Node:
     tree_heads: TreeHeadSchedule  # signs the audit log's tree head every interval and on demand
     body_purge: BodyPurgeSchedule  # deletes message bodies past their retention, hourly
     witness: Witness  # keeps the peers' tree heads and checks each new one against the last
+    keys: NodeKeys  # our own keys; a rotation switches signer, TLS contexts (gateway.rotation)
+    metrics: Metrics  # Prometheus: exchanges, audit commits, expiry (gateway.metrics)
 
     @property
     def snake_errors(self) -> bool:
@@ -105,7 +109,8 @@ class Node:
 
     @classmethod
     async def _build(cls, settings: Settings, stack: contextlib.AsyncExitStack) -> Node:
-        credentials = load_credentials(settings)
+        credentials = load_credentials(settings, recover=True)
+        keys = credentials.keys
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         directory = DirectoryManager(
             settings.directory.source,
@@ -115,9 +120,13 @@ class Node:
         )
         await directory.start()
         stack.push_async_callback(directory.close)
+        with contextlib.suppress(DirectoryError):  # before any TLS context: any key type
+            await keys.adopt_staged(directory.current())
         cas = _federation_cas(directory)
-        server_ssl = peer_server_context(settings.tls.certificate, settings.tls.key, cas)
-        client_ssl = peer_client_context(settings.tls.certificate, settings.tls.key, cas)
+        tls, password = settings.tls, keys.tls_password
+        server_ssl = peer_server_context(tls.certificate, tls.key, cas, password=password)
+        client_ssl = peer_client_context(tls.certificate, tls.key, cas, password=password)
+        keys.track(server_ssl), keys.track(client_ssl)  # a TLS rotation reloads both
         directory.on_change.append(lambda d: _trust_new_cas(d, server_ssl, client_ssl))
 
         rules = BodyRules.from_settings(settings)
@@ -126,8 +135,15 @@ class Node:
         audit = AuditLog.sqlite(settings.data_dir / AUDIT_DB, bodies=vault)
         await audit.open()
         stack.push_async_callback(audit.close)
+        # Every directory adopted from now on is an admin event (the first load came before).
+        directory.on_change.append(lambda d: record_soon(audit, directory_adoption(d)))
+        metrics = Metrics(settings, directory)
+        audit.on_commit = metrics.observe_audit_commit
+        expiry = ExpiryWatch(settings, directory)
+        expiry.start()
+        stack.push_async_callback(expiry.stop)
         tree_heads = TreeHeadSchedule(
-            audit, credentials.tree_head_signer, settings.audit.tree_head_interval
+            audit, keys.tree_head_signer, settings.audit.tree_head_interval
         )
         tree_heads.start()
         stack.push_async_callback(tree_heads.stop)  # before the log closes: a last head
@@ -158,18 +174,16 @@ class Node:
             settings=settings.witness,
             directory=directory.current,
             audit=audit,
-            proofs=PeerProofs(
-                peer_session, PinnedContexts(settings.tls.certificate, settings.tls.key)
-            ),
+            proofs=PeerProofs(peer_session, keys.pinned),  # one cache, reset by a rotation
         )
         await witness.start()
         stack.push_async_callback(witness.close)  # before the sessions and the log close
 
-        return cls(
+        node = cls(
             settings=settings,
             member=settings.member_id,
             directory=directory,
-            signer=credentials.signer,
+            signer=keys.signer,
             replay=replay,
             audit=audit,
             peers=PeerIdentifier(),
@@ -183,7 +197,12 @@ class Node:
             tree_heads=tree_heads,
             body_purge=body_purge,
             witness=witness,
+            metrics=metrics,
+            keys=keys,
         )
+        await keys.attach(node)  # adopts staged keys on every directory change from now on
+        stack.push_async_callback(keys.close)
+        return node
 
 
 def _data_dir_body_key(settings: Settings, rules: BodyRules) -> BodyKeyring | None:
@@ -241,20 +260,18 @@ class Credentials:
     """Every key, certificate and service description a node reads, checked before it starts."""
 
     trust_anchor: x509.Certificate
-    signer: HopSigner
-    tree_head_signer: TreeHeadSigner  # the same signing key, for the audit log's tree heads
+    keys: NodeKeys  # the TLS and signing pairs, live (gateway.rotation)
     body_keys: BodyKeyring | None  # [audit] body_keys; None: the data directory's key
     client_bindings: dict[str, ClientId]
     wsdls: dict[tuple[str, str], bytes]
 
 
-def load_credentials(settings: Settings) -> Credentials:
-    """Read and cross-check the configured files; ConfigError naming the key on any problem."""
-    tls_cert = load_certificate(settings.tls.certificate, key_name="tls.certificate")
-    check_key_pair(tls_cert, load_private_key(settings.tls.key, key_name="tls.key"), "tls.key")
-    sign_cert = load_certificate(settings.signing.certificate, key_name="signing.certificate")
-    sign_key = load_private_key(settings.signing.key, key_name="signing.key")
-    check_key_pair(sign_cert, sign_key, "signing.key")
+def load_credentials(settings: Settings, *, recover: bool = False) -> Credentials:
+    """Read and cross-check the configured files; ConfigError naming the key on any problem.
+
+    ``recover`` completes a key rotation a crash interrupted (``xgw serve``; never a check).
+    """
+    keys = NodeKeys.load(settings, recover=recover)
     if settings.security.client_ca is not None:
         load_certificate(settings.security.client_ca, key_name="security.client_ca")
     for index, service in enumerate(settings.services):
@@ -266,8 +283,7 @@ def load_credentials(settings: Settings) -> Credentials:
         trust_anchor=load_certificate(
             settings.directory.trust_anchor, key_name="directory.trust_anchor"
         ),
-        signer=HopSigner(sign_key, sign_cert),
-        tree_head_signer=TreeHeadSigner(sign_key, sign_cert, settings.member.id),
+        keys=keys,
         body_keys=BodyKeyring.load(settings.audit.body_keys) if settings.audit.body_keys else None,
         client_bindings=_client_bindings(settings),
         wsdls=load_wsdls(settings),

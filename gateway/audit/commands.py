@@ -36,7 +36,15 @@ from gateway.errors import AuditError
 from gateway.storage.base import StoredTreeHead
 from gateway.storage.sqlite import SQLiteAuditStore
 
-__all__ = ["print_consistency", "print_inclusion", "print_tree_head", "verify"]
+__all__ = [
+    "consistency_json",
+    "inclusion_json",
+    "print_consistency",
+    "print_inclusion",
+    "print_tree_head",
+    "tree_head_json",
+    "verify",
+]
 
 
 def verify(
@@ -85,11 +93,11 @@ def _result_text(db: Path, result: VerifyResult) -> str:
 
 def print_tree_head(db: Path, *, signer: TreeHeadSigner | None) -> int:
     """Print the current tree and the latest signed head; sign a new one first if asked."""
-    print(json.dumps(asyncio.run(_tree_head(db, signer)), indent=2))
+    print(json.dumps(asyncio.run(tree_head_json(db, signer)), indent=2))
     return 0
 
 
-async def _tree_head(db: Path, signer: TreeHeadSigner | None) -> dict[str, Any]:
+async def tree_head_json(db: Path, signer: TreeHeadSigner | None) -> dict[str, Any]:
     store = SQLiteAuditStore(db, readonly=signer is None)
     await store.open()
     try:
@@ -112,11 +120,11 @@ async def _tree_head(db: Path, signer: TreeHeadSigner | None) -> dict[str, Any]:
 
 def print_inclusion(db: Path, *, index: int, size: int | None) -> int:
     """Print the inclusion proof of record ``index`` (in the latest signed head by default)."""
-    print(json.dumps(asyncio.run(_inclusion(db, index, size)), indent=2))
+    print(json.dumps(asyncio.run(inclusion_json(db, index, size)), indent=2))
     return 0
 
 
-async def _inclusion(db: Path, index: int, size: int | None) -> dict[str, Any]:
+async def inclusion_json(db: Path, index: int, size: int | None) -> dict[str, Any]:
     store = SQLiteAuditStore(db, readonly=True)
     await store.open()
     try:
@@ -156,11 +164,11 @@ async def _inclusion(db: Path, index: int, size: int | None) -> dict[str, Any]:
 
 def print_consistency(db: Path, first: int, second: int) -> int:
     """Print the proof that the tree of ``second`` records extends that of ``first``."""
-    print(json.dumps(asyncio.run(_consistency(db, first, second)), indent=2))
+    print(json.dumps(asyncio.run(consistency_json(db, first, second)), indent=2))
     return 0
 
 
-async def _consistency(db: Path, first: int, second: int) -> dict[str, Any]:
+async def consistency_json(db: Path, first: int, second: int) -> dict[str, Any]:
     store = SQLiteAuditStore(db, readonly=True)
     await store.open()
     try:

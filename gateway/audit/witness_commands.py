@@ -26,14 +26,21 @@ from gateway.audit.witness_store import Evidence, SeenHead, SQLiteWitnessStore
 from gateway.errors import AuditError, BadRequestError
 from gateway.identifiers import ClientId
 
-__all__ = ["EVIDENCE_TYPE", "clear_peer", "evidence_json", "list_witnessed", "show_evidence"]
+__all__ = [
+    "EVIDENCE_TYPE",
+    "clear_peer",
+    "evidence_json",
+    "list_witnessed",
+    "listing_json",
+    "show_evidence",
+]
 
 EVIDENCE_TYPE = "xgw-witness-evidence"
 
 
 def list_witnessed(db: Path, *, as_json: bool) -> int:
     """Print every peer's latest head, state and kept heads, and every inconsistency."""
-    listing = asyncio.run(_listing(db))
+    listing = asyncio.run(listing_json(db))
     if as_json:
         print(json.dumps(listing, indent=2))
         return 0
@@ -59,7 +66,7 @@ def list_witnessed(db: Path, *, as_json: bool) -> int:
     return 0
 
 
-async def _listing(db: Path) -> dict[str, Any]:
+async def listing_json(db: Path) -> dict[str, Any]:
     async with SQLiteWitnessStore(db, readonly=True) as store:
         latest = await store.latest()
         heads = await store.heads()

@@ -28,7 +28,10 @@ from typing import Any
 
 import aiohttp
 
+from gateway._crypto import load_certificate
+from gateway.admin.tokens import Role, issue_token, token_key
 from gateway.app import Gateway
+from gateway.audit.bundle import BundleError, check_bundle
 from gateway.audit.verify import verify_sqlite
 from gateway.demo.backends import (
     Register,
@@ -109,13 +112,15 @@ async def run_demo(state_dir: Path | None = None, keep_serving: bool = False) ->
             state_dir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="xgw-demo-")))
         async with running_demo(state_dir) as demo:
             ok = True
+            told = []
             for number, story in enumerate(STORIES, 1):
-                told = await tell(demo, story)
-                _print_story(number, told)
-                ok = ok and told.ok
+                told.append(await tell(demo, story))
+                _print_story(number, told[-1])
+                ok = ok and told[-1].ok
             print("\nThe federation refuses what it must:")
             for check in CHECKS:
                 ok = await _refused(demo.federation, check) and ok
+            ok = await _prove(demo, told[0]) and ok
             ok = await _verify_audits(demo.federation) and ok
             if keep_serving:
                 document = _write_federation_json(demo.federation, demo.gateways)
@@ -265,6 +270,40 @@ async def _refused(federation: Federation, check: Check) -> bool:
     return ok
 
 
+async def _prove(demo: Demo, told: Told) -> bool:
+    """An auditor of the caller's member fetches the story's evidence bundle through the admin
+    API and checks it offline, with nothing but the operator's certificate."""
+    gateway = demo.gateways[told.story.caller]
+    exchange_id = told.answer.headers.get("X-Road-Id", "")
+    settings = gateway.node.settings
+    token = issue_token(
+        token_key(settings, create=True),
+        settings.member.id,
+        subject="demo-auditor",
+        role=Role.AUDITOR,
+        ttl=300,
+    )
+    url = f"{gateway.admin_url}/admin/v1/audit/exchanges/{exchange_id}/evidence"
+    print(f"\nAn auditor of {settings.member.id} proves story 1 (GET {url}):")
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(url, headers={"Authorization": f"Bearer {token}"}) as response,
+    ):
+        bundle = await response.read()
+    if response.status != 200:
+        print(f"  UNEXPECTED: status {response.status}: {bundle[:300]!r}")
+        return False
+    try:
+        report = check_bundle(bundle, [load_certificate(demo.federation.operator_cert)])
+    except BundleError as exc:
+        print(f"  UNEXPECTED: the bundle does not check out: {exc}")
+        return False
+    print(f"  a {len(bundle)}-byte evidence bundle; checked offline, it proves:")
+    for line in report.summary().splitlines():
+        print(f"    {line}")
+    return True
+
+
 async def _verify_audits(federation: Federation) -> bool:
     ok = True
     print("\naudit verify:")
@@ -297,6 +336,7 @@ def _write_federation_json(federation: Federation, gateways: dict[str, Gateway])
             "services": [f"{member.id}/{s['subsystem']}/{s['code']}" for s in member.services],
             "config": str(member.config),
             "data_dir": str(member.dir / "data"),
+            "admin_url": gw.admin_url,
         }
     nl = federation.members["NL"]
     document = {

@@ -20,9 +20,11 @@ from connectors.be.magda import MagdaConnector
 from connectors.ee.ariregister import AriregisterConnector
 from connectors.xoev.xgewerbeanzeige import XGewerbeanzeigeConnector
 from connectors.xoev.xmeld import XMeldConnector
+from gateway.admin.tokens import Role, issue_token, token_key
 from gateway.audit.verify import verify_sqlite
 from gateway.demo import Demo, Told, run_demo, running_demo, tell
 from gateway.demo.stories import STORIES
+from gateway.settings import Settings
 from tests.connectors.be.magda_support import TEMPLATES, element_paths
 from tests.integration.federation import Answer
 from tests.integration.haalcentraal_support import request_errors, response_errors
@@ -43,6 +45,9 @@ async def test_demo_tells_every_story_and_refuses_what_it_must(tmp_path, capsys)
     assert "Server.ClientProxy.InconsistentResponse" in out  # the tampering relay is caught
     assert "answered Server.ServerProxy.InvalidSignatureValue" in out  # by EE's signature check
     assert "Server.ClientProxy.AccessDenied" in out
+    # The auditor's evidence bundle, fetched over the admin API, checks out offline.
+    assert "checked offline, it proves:" in out
+    assert out.count(": signature verified") == 2
     for member in ("de", "ee", "nl"):
         result = await verify_sqlite(tmp_path / member / "data" / "audit.sqlite")
         assert result.ok and result.count > 0
@@ -133,6 +138,21 @@ async def test_demo_serve_writes_a_federation_file_a_client_can_use(tmp_path):
         assert body["personen"][0]["naam"]["geslachtsnaam"] == "Müller"
         assert "geboorte" not in body["personen"][0]  # fields honoured
         assert "haalcentraal/api/brp/personen" in federation["example"]
+        # An admin of DE reaches its admin API with a token made from its config.
+        de = federation["members"]["DE"]
+        settings = Settings.from_toml(Path(de["config"]))
+        token = issue_token(
+            token_key(settings), settings.member.id, subject="t", role=Role.AUDITOR, ttl=60
+        )
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(
+                f"{de['admin_url']}/admin/v1/status",
+                headers={"Authorization": f"Bearer {token}"},
+            ) as r,
+        ):
+            assert r.status == 200
+            assert (await r.json())["member"] == de["member"]
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
