@@ -36,6 +36,7 @@ from gateway.certs import cli as certs_cli
 from gateway.errors import ConfigError, GatewayError
 from gateway.federation import cli as federation_cli
 from gateway.logs import configure_logging
+from gateway.storage import cli as db_cli
 
 if TYPE_CHECKING:
     from gateway.audit.body_keys import BodyKeyring
@@ -91,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_witness(sub, common)
     certs_cli.add_commands(sub, common)
     admin_cli.add_commands(sub, common)
+    db_cli.add_commands(sub, common)
     translate = sub.add_parser(
         "translate", parents=[common], help="translate a message offline between two formats"
     )
@@ -430,13 +432,11 @@ def _audit_tree_head(args: argparse.Namespace) -> int:
 
 
 def _tree_head_signer(settings: Settings) -> TreeHeadSigner:
-    from gateway._crypto import check_key_pair, load_certificate, load_private_key
     from gateway.audit.tree_head import TreeHeadSigner
+    from gateway.rotation import KeyFiles
 
-    cert = load_certificate(settings.signing.certificate, key_name="signing.certificate")
-    key = load_private_key(settings.signing.key, key_name="signing.key")
-    check_key_pair(cert, key, "signing.key")
-    return TreeHeadSigner(key, cert, settings.member.id)
+    pair = KeyFiles.of("signing", settings.signing).read()  # with its passphrase, if any
+    return TreeHeadSigner(pair.key, pair.certificate, settings.member.id)
 
 
 def _audit_proof(args: argparse.Namespace) -> int:

@@ -10,8 +10,9 @@ Usage::
 Every node has its own ``CollectorRegistry`` (tests run several nodes in one
 process). Label values come from bounded sets only: a service is named when the
 directory or this node's configuration lists it, else ``unknown``; an error type
-is named for the first ``MAX_ERROR_TYPES`` distinct ones, then ``other``. So a
-client sending made-up service ids cannot grow the set of time series. Expiry
+is named when its origin and code are X-Road's or xgw's own (``KNOWN_CODES``),
+else ``other``. So neither a client sending made-up service ids nor a peer
+answering made-up error types can grow the set of time series. Expiry
 figures are computed at scrape time from the certificate files and the directory
 held then (docs/operations.md lists every metric).
 """
@@ -35,7 +36,7 @@ from prometheus_client.registry import Collector
 from gateway._crypto import now_utc
 from gateway.directory import Directory
 from gateway.directory_manager import DirectoryManager
-from gateway.errors import parse_error_type
+from gateway.errors import GatewayError, parse_error_type
 from gateway.expiry import NodeCertificates, directory_warning_seconds, held_directory
 from gateway.identifiers import ClientId, ServiceId
 from gateway.pipeline import Direction, Exchange
@@ -54,8 +55,47 @@ __all__ = [
 
 OK = "ok"  # the code label of an exchange without an X-Road error
 UNKNOWN = "unknown"  # the service label of a service no directory or setting lists
-OTHER = "other"  # the code label once MAX_ERROR_TYPES distinct error types were seen
-MAX_ERROR_TYPES = 64
+
+
+def _all_subclasses(cls: type[GatewayError]) -> set[type[GatewayError]]:
+    found = {cls}
+    for sub in cls.__subclasses__():
+        found |= _all_subclasses(sub)
+    return found
+
+
+OTHER = "other"  # the code label of an error type that is neither X-Road's nor ours
+MAX_ERROR_TYPES = 256  # spellings remembered (origins x known codes stay below it)
+# The codes a label may name: xgw's own and those of the X-Road message protocols.
+KNOWN_CODES = frozenset(
+    {cls.code for cls in _all_subclasses(GatewayError)}
+    | {
+        "InternalError",
+        "ServiceFailed",
+        "NetworkError",
+        "Timeout",
+        "AccessDenied",
+        "UnknownService",
+        "UnknownMember",
+        "InvalidMessage",
+        "InvalidRequest",
+        "InvalidSoap",
+        "InvalidSignatureValue",
+        "SignatureVerification",
+        "CertValidation",
+        "SslAuthenticationFailed",
+        "OutdatedGlobalConf",
+        "DatabaseError",
+        "InconsistentResponse",
+        "InconsistentHeaders",
+        "MissingHeaderField",
+        "InvalidClientIdentifier",
+        "InvalidServiceIdentifier",
+        "InvalidBody",
+        "BadRequest",
+        "MalformedServerConf",
+    }
+)
 # 1 ms .. 60 s: a local answer takes milliseconds, the peer timeout is a minute.
 EXCHANGE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 # An fsync'ed SQLite commit: a fraction of a millisecond on fast disks, seconds on a sick one.
@@ -156,9 +196,9 @@ class Metrics:
             return OK
         label = self._codes.get(error_type)
         if label is None:
-            if len(self._codes) >= MAX_ERROR_TYPES:
-                return OTHER
             origin, code = parse_error_type(error_type)  # one spelling: CamelCase
+            if code.split(".", 1)[0] not in KNOWN_CODES or len(self._codes) >= MAX_ERROR_TYPES:
+                return OTHER  # a peer's made-up type: counted, never a new series
             label = self._codes[error_type] = f"{origin}.{code}"[:_MAX_LABEL]
         return label
 

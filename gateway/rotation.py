@@ -21,10 +21,18 @@ hops and tree heads; for TLS, the certificate in every tracked context and an em
 of pinned contexts, so new connections present the new certificate and pooled ones made
 with the old one are never picked again (aiohttp pools by context).
 
-Crash safety: the current pair is hard-linked to ``previous`` first, then the key and then
-the certificate are replaced (``os.replace``, atomic per file). A crash between the two
-leaves the new key beside the old certificate, with the staged certificate still there;
-``NodeKeys.load(settings, recover=True)`` (``xgw serve``) completes that move and says so.
+All or nothing: the adoption holds the pair's rotation lock (gateway/certs/files.py: no
+``xgw certs rotate`` or ``install-next`` writes meanwhile) and checks the staged files
+still hold the bytes it verified. The current pair is hard-linked to ``previous``; for
+TLS every tracked context then loads the staged pair; then the key and then the
+certificate are replaced (``os.replace``, atomic per file). If a context cannot load the
+pair or a file cannot be moved, the key in use is put back from ``previous``, the
+contexts load ``previous`` again, and the staged pair, still staged, is refused with the
+reason. The staged request (``*.next.csr``) is removed once its key is in use.
+
+Crash safety: a crash between the two renames leaves the new key beside the old
+certificate, with the staged certificate still there; ``NodeKeys.load(settings,
+recover=True)`` (``xgw serve``) completes that move and says so.
 """
 
 from __future__ import annotations
@@ -57,9 +65,17 @@ from gateway._crypto import (
 from gateway.audit.admin_events import SYSTEM, admin_record
 from gateway.audit.record import AuditRecord
 from gateway.audit.tree_head import TreeHeadSigner
+from gateway.certs.files import rotation_lock, sync_directory
+from gateway.certs.rotate import next_request
 from gateway.certs.staging import NEXT, PREVIOUS, staged
 from gateway.directory import Directory, format_timestamp
-from gateway.errors import AuditError, CertValidationError, ConfigError, DirectoryError
+from gateway.errors import (
+    AuditError,
+    CertValidationError,
+    ConfigError,
+    ConflictError,
+    DirectoryError,
+)
 from gateway.settings import KeyPairSettings, Settings
 from gateway.signing import HopSigner
 from gateway.trust import PinnedContexts
@@ -79,6 +95,7 @@ __all__ = [
 ]
 
 _logger = logging.getLogger(__name__)
+_UNCHANGED = "the pair in use stays, and the staged pair stays staged"
 
 USAGES = ("tls", "signing")
 # What a look at one usage's staged pair came to (RotationOutcome.state).
@@ -351,9 +368,20 @@ class NodeKeys:
                 "once every gateway has had time to fetch that directory"
             )
             return self._waiting(usage, pair, directory, detail)
-        if not self._still_staged(next_files, pair):
-            return self._waiting(usage, pair, directory, "the staged files changed; next look")
-        old = self._swap(files, next_files, pair)
+        try:
+            with rotation_lock(files.key, wait=0):
+                if not self._still_staged(next_files, pair):
+                    detail = "the staged files changed; next look"
+                    return self._waiting(usage, pair, directory, detail)
+                old = self._swap(files, next_files, pair)
+        except ConflictError:
+            detail = "xgw certs is writing the staged files; next look"
+            return self._waiting(usage, pair, directory, detail)
+        except ConfigError as exc:  # nothing changed: the pair in use is still in place
+            return self._refused(usage, pair, directory, exc.problem)
+        except OSError as exc:
+            detail = f"cannot take the rotation lock beside {files.key}: {exc.strerror or exc}"
+            return self._refused(usage, pair, directory, detail)
         await self._append(
             admin_record(
                 SYSTEM,
@@ -392,21 +420,32 @@ class NodeKeys:
         return ""
 
     def _swap(self, files: KeyFiles, next_files: KeyFiles, pair: _Pair) -> str:
-        """Move the files and switch the node, without an await: no exchange sees half of it.
+        """Move the files and switch the node, all or nothing, without an await: no exchange
+        sees half of it.
 
-        Returns the fingerprint of the certificate it replaced.
+        Returns the fingerprint of the certificate it replaced. ConfigError if a TLS context
+        cannot load the staged pair or a file cannot be moved: then the node and its
+        configured files are as they were, and the staged pair is still staged.
         """
         old = fingerprint(self._current(files.usage))
         previous = files.staged(PREVIOUS)
-        _link_or_copy(files.key, previous.key)
-        _link_or_copy(files.certificate, previous.certificate)
-        os.replace(next_files.key, files.key)  # a crash here: load(recover=True) finishes
-        os.replace(next_files.certificate, files.certificate)
-        _sync_directories(files.key, files.certificate)
+        _keep_previous(files, previous)
+        try:
+            if files.usage == "tls":  # the staged files still hold the bytes checked
+                self._present(next_files, pair.password)
+            _move_in(files, next_files, previous)
+        except ConfigError:
+            if files.usage == "tls":
+                self._present_again(previous)
+            raise
         if files.usage == "signing":
             self._switch_signer(pair)
         else:
-            self._switch_tls(files, pair)
+            self._switch_tls(pair)
+        # The request asked for the certificate now in use (xgw certs rotate ignores one
+        # left without its key, so a failure here harms nothing).
+        with contextlib.suppress(OSError):
+            next_request(files.key).unlink(missing_ok=True)
         _logger.warning(
             "%s: adopted the staged key pair: certificate sha256 %s replaces %s (kept as %s)",
             files.usage,
@@ -423,13 +462,37 @@ class NodeKeys:
             self._node.signer = self.signer
             self._node.tree_heads.signer = self.tree_head_signer
 
-    def _switch_tls(self, files: KeyFiles, pair: _Pair) -> None:
-        password = pair.password
-        self.tls_certificate, self.tls_password = pair.certificate, password
+    def _present(self, source: KeyFiles, password: bytes | None) -> None:
+        """Every tracked context presents ``source``'s pair in new handshakes; ConfigError
+        if one cannot load it."""
+        try:
+            for context in self._contexts:
+                context.load_cert_chain(source.certificate, source.key, password)
+        except (ssl.SSLError, OSError) as exc:
+            raise ConfigError(
+                f"{source.usage}.key",
+                f"a TLS context cannot load {source.certificate} / {source.key}: {exc}",
+            ) from exc
+
+    def _present_again(self, previous: KeyFiles) -> None:
+        """After a failed adoption: every tracked context presents the pair in use again,
+        from its copy in ``previous`` (the configured files may be half moved)."""
+        for context in self._contexts:
+            try:
+                context.load_cert_chain(previous.certificate, previous.key, self.tls_password)
+            except (ssl.SSLError, OSError) as exc:
+                _logger.error(
+                    "tls: a TLS context cannot load the pair in use again from %s (%s);"
+                    " restart the gateway",
+                    previous.certificate,
+                    exc,
+                )
+
+    def _switch_tls(self, pair: _Pair) -> None:
+        """The tracked contexts present the new pair already (``_present``)."""
+        self.tls_certificate, self.tls_password = pair.certificate, pair.password
         self._tls_algorithm = jws_algorithm(pair.key)
-        for context in self._contexts:  # new handshakes present the new certificate
-            context.load_cert_chain(files.certificate, files.key, password)
-        self.pinned.password = password
+        self.pinned.password = pair.password
         self.pinned.clear()
 
     def _still_staged(self, next_files: KeyFiles, pair: _Pair) -> bool:
@@ -521,6 +584,72 @@ def _not_listed(
     return ""
 
 
+def _keep_previous(files: KeyFiles, previous: KeyFiles) -> None:
+    """The pair in use, hard-linked (or copied) to ``previous``: kept, and the copy a
+    failed adoption restores from. ConfigError if it cannot be."""
+    try:
+        _link_or_copy(files.key, previous.key)
+        _link_or_copy(files.certificate, previous.certificate)
+    except OSError as exc:
+        raise ConfigError(
+            f"{files.usage}.key",
+            f"cannot keep the pair in use as {previous.certificate} / {previous.key}"
+            f" ({exc.strerror or exc}); {_UNCHANGED}",
+        ) from exc
+
+
+def _move_in(files: KeyFiles, next_files: KeyFiles, previous: KeyFiles) -> None:
+    """Rename the staged key, then the staged certificate, onto the configured paths (a
+    crash between the two: ``load(recover=True)`` finishes).
+
+    ConfigError if a rename fails; by then the key in use is back from ``previous`` and
+    the staged pair is still staged.
+    """
+    try:
+        os.replace(next_files.key, files.key)
+    except OSError as exc:  # atomic: the configured files are untouched
+        problem = f"{_cannot_move(files.key, exc)}; {_UNCHANGED}"
+        raise ConfigError(f"{files.usage}.key", problem) from exc
+    try:
+        os.replace(next_files.certificate, files.certificate)
+    except OSError as exc:
+        problem = _cannot_move(files.certificate, exc)
+        if _put_back(files, next_files, previous):
+            problem += f"; {_UNCHANGED}"
+        else:
+            problem += (
+                f", nor put the key in use back: {files.key} is the staged key now, beside"
+                " the old certificate; 'xgw serve' completes the rotation when it starts"
+            )
+        raise ConfigError(f"{files.usage}.certificate", problem) from exc
+    _sync_directories(files.key, files.certificate)
+
+
+def _put_back(files: KeyFiles, next_files: KeyFiles, previous: KeyFiles) -> bool:
+    """After the key moved and the certificate did not: the new key staged again, the key
+    in use back from ``previous``. Each step leaves a pair a start can make whole."""
+    try:
+        _link_or_copy(files.key, next_files.key)
+        _link_or_copy(previous.key, files.key)
+    except OSError:
+        _logger.exception(
+            "%s: cannot put the key in use back from %s: %s does not fit %s; 'xgw serve'"
+            " completes the rotation when it starts",
+            files.usage,
+            previous.key,
+            files.key,
+            files.certificate,
+        )
+        return False
+    finally:
+        _sync_directories(files.key, next_files.key)
+    return True
+
+
+def _cannot_move(target: Path, exc: OSError) -> str:
+    return f"cannot move the staged pair into place ({target}: {exc.strerror or exc})"
+
+
 def _link_or_copy(source: Path, target: Path) -> None:
     """``target`` becomes a copy of ``source`` at once, while ``source`` stays in place."""
     partial = target.with_name(target.name + ".partial")
@@ -536,12 +665,7 @@ def _link_or_copy(source: Path, target: Path) -> None:
 def _sync_directories(*paths: Path) -> None:
     """The renames survive a power cut once their directories are synced."""
     for directory in {path.parent for path in paths}:
-        with contextlib.suppress(OSError):
-            fd = os.open(directory, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        sync_directory(directory)
 
 
 # -- start-up -----------------------------------------------------------------
@@ -557,6 +681,8 @@ def _complete_interrupted(files: KeyFiles) -> tuple[str, str, str] | None:
         return None  # KeyFiles.read() explains the mismatch
     source, target, new = completion
     os.replace(source, target)
+    with contextlib.suppress(OSError):
+        next_request(files.key).unlink(missing_ok=True)  # its key is in use now
     _sync_directories(target)
     old_cert = _try_cert(files.staged(PREVIOUS).certificate)
     old = fingerprint(old_cert) if old_cert is not None else "unknown"

@@ -43,6 +43,7 @@ __all__ = [
     "SecuritySettings",
     "ServiceSettings",
     "Settings",
+    "StorageSettings",
     "TranslationSettings",
     "WitnessSettings",
 ]
@@ -260,6 +261,31 @@ class OperatorSettings:
     valid_hours: float = 24.0
 
 
+STORAGE_ENGINES = ("sqlite", "postgresql")
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """Where the audit log, replay cache, directory cache and certificate inventory live
+    (docs/storage.md): SQLite files in the data directory, or one PostgreSQL database that
+    several nodes of one member share."""
+
+    engine: str = "sqlite"
+    dsn: str = ""  # postgresql://user@host:5432/db (engine = "postgresql"); XGW_STORAGE_DSN
+
+    def __post_init__(self) -> None:
+        if self.engine not in STORAGE_ENGINES:
+            raise ConfigError(
+                "storage.engine", f"must be 'sqlite' or 'postgresql', not {self.engine!r}"
+            )
+        if self.engine == "postgresql" and not self.dsn.startswith(
+            ("postgresql://", "postgres://")
+        ):
+            raise ConfigError(
+                "storage.dsn", "must be a postgresql:// URL when storage.engine = 'postgresql'"
+            )
+
+
 DEFAULT_EXPIRY_WARNING_DAYS = 30.0
 DEFAULT_EXPIRY_CHECK_INTERVAL = 24 * 3600.0
 
@@ -290,6 +316,7 @@ class Settings:
     admin: AdminSettings = field(default_factory=AdminSettings)
     operations: OperationsSettings = field(default_factory=OperationsSettings)
     operator: OperatorSettings = field(default_factory=OperatorSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
     clients: tuple[ClientSettings, ...] = ()
     services: tuple[ServiceSettings, ...] = ()
 
@@ -573,9 +600,10 @@ def _check_operator(operator: OperatorSettings) -> None:
     for key in ("key", "certificate", "publish"):
         if getattr(operator, key) is None:
             raise ConfigError(f"operator.{key}", "is required when operator.draft is set")
-    if not 0 < operator.valid_hours < float("inf"):
+    if not 0 < operator.valid_hours <= 168:  # a directory is the revocation channel
         raise ConfigError(
-            "operator.valid_hours", f"must be greater than 0, not {operator.valid_hours}"
+            "operator.valid_hours",
+            f"must be more than 0 and at most 168 hours, not {operator.valid_hours}",
         )
 
 

@@ -32,7 +32,7 @@ from gateway.admin import (
     node_routes,
 )
 from gateway.admin.problems import problem_response
-from gateway.admin.routes import Reply, Route
+from gateway.admin.routes import BodyTooLargeError, Reply, Route
 from gateway.admin.tokens import Role, TokenActor, token_key, verify_token
 from gateway.audit.admin_events import admin_record
 from gateway.errors import (
@@ -97,17 +97,14 @@ async def _problems(
     except web.HTTPNotFound:
         return problem_response(NotFoundError(f"no admin endpoint {request.path}"))
     except web.HTTPRequestEntityTooLarge:
-        return problem_response(_TooLargeError(f"the body is larger than {MAX_BODY_BYTES} bytes"))
+        return problem_response(
+            BodyTooLargeError(f"the body is larger than {MAX_BODY_BYTES} bytes")
+        )
 
 
 class _MethodNotAllowedError(AdminError):
     code = "MethodNotAllowed"
     status = 405
-
-
-class _TooLargeError(AdminError):
-    code = "PayloadTooLarge"
-    status = 413
 
 
 class _Guard:
@@ -139,8 +136,12 @@ class _Guard:
                     + ", ".join(sorted(r.value for r in route.roles))
                 )
             reply = await route.handler(request, actor)
-        except web.HTTPException:
-            raise  # aiohttp's own (a body over the limit): the middleware renders it
+        except web.HTTPRequestEntityTooLarge:
+            # Raised while reading a body over client_max_size: a refusal like any other.
+            too_large = BodyTooLargeError(f"the body is larger than {MAX_BODY_BYTES} bytes")
+            if route.act is not None:
+                await self._record(route, request, actor, None, too_large, started)
+            return problem_response(too_large)
         except GatewayError as exc:
             if route.act is not None:
                 await self._record(route, request, actor, None, exc, started)

@@ -19,21 +19,31 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 from cryptography import x509
 
-from gateway.admin.routes import EVERYONE, OFFICERS, Reply, Route, json_body
-from gateway.admin.tokens import TokenActor
+from gateway.admin.routes import (
+    EVERYONE,
+    OFFICERS,
+    Reply,
+    Route,
+    file_names_only,
+    json_body,
+    read_limited,
+)
+from gateway.admin.tokens import Role, TokenActor
 from gateway.certs.checks import USAGES
 from gateway.certs.inventory import (
     ca_certificates,
     find_certificate,
     import_certificate,
     load_inventory,
+    reserved_paths,
 )
 from gateway.certs.rotate import ROTATION_USAGES, install_next, rotate
-from gateway.errors import AdminError, DirectoryError
+from gateway.errors import AdminError, DirectoryError, ForbiddenError
 from gateway.node import Node
 
 __all__ = ["routes"]
@@ -44,46 +54,74 @@ _MAX_PEM_BYTES = 64 * 1024
 def routes(node: Node) -> list[Route]:
     settings = node.settings
     inventory_dir = settings.tls.certificate.parent
+    reserved = reserved_paths(settings)
+
+    def public(answer: dict[str, Any]) -> dict[str, Any]:
+        """An answer with file names, not the node's directories (also inside next_steps)."""
+        answer = file_names_only(answer)
+        prefixes = {
+            f"{settings.tls.certificate.parent}/",
+            f"{settings.signing.certificate.parent}/",
+        }
+        steps = []
+        for step in answer.get("next_steps", []):
+            for prefix in prefixes:
+                step = step.replace(prefix, "")
+            steps.append(step)
+        if steps:
+            answer["next_steps"] = steps
+        return answer
+
+    def federation_cas() -> list[x509.Certificate]:
+        try:
+            return list(node.directory.current().ca_certificates)
+        except DirectoryError:
+            return []
 
     def anchors() -> list[x509.Certificate]:
         """What an imported certificate may chain to: the federation's CAs and the kept ones."""
-        try:
-            listed = list(node.directory.current().ca_certificates)
-        except DirectoryError:
-            listed = []
-        return listed + ca_certificates(inventory_dir)
+        return federation_cas() + ca_certificates(inventory_dir)
 
     async def listing(request: web.Request, actor: TokenActor) -> Reply:
         inventory = await asyncio.to_thread(load_inventory, inventory_dir, settings)
-        return Reply(inventory.to_json())
+        return Reply(file_names_only(inventory.to_json()))
 
     async def show(request: web.Request, actor: TokenActor) -> Reply:
         ref = request.match_info["ref"]
         if len(ref) < 8 or any(c not in "0123456789abcdefABCDEF:" for c in ref):
             raise AdminError("a certificate is named by its SHA-256 fingerprint (>= 8 hex digits)")
         inventory = await asyncio.to_thread(load_inventory, inventory_dir, settings)
-        return Reply(find_certificate(inventory, ref).to_json())
+        return Reply(file_names_only(find_certificate(inventory, ref).to_json()))
 
     async def add(request: web.Request, actor: TokenActor) -> Reply:
         body = await json_body(request, limit=_MAX_PEM_BYTES)
         pem, usage, name = body.get("pem"), body.get("usage"), body.get("name")
+        if set(body) - {"pem", "usage", "name", "trust"}:
+            raise AdminError("an import takes pem, usage, name and trust only")
         if not isinstance(pem, str) or not isinstance(usage, str):
             raise AdminError('expected {"pem": "-----BEGIN CERTIFICATE-----...", "usage": ...}')
         if usage not in USAGES:
             raise AdminError(f"unknown usage {usage!r}; one of {', '.join(USAGES)}")
         if name is not None and not isinstance(name, str):
             raise AdminError("name must be a file name")
-        result = import_certificate(
+        if usage == "ca" and not (actor.role == Role.ADMIN and body.get("trust") is True):
+            # A CA kept here becomes an anchor for later imports: an admin's explicit choice.
+            raise ForbiddenError(
+                'importing a CA makes it trusted: only the admin role, with "trust": true'
+            )
+        result = await asyncio.to_thread(
+            import_certificate,
             pem.encode("ascii", "replace"),
             usage=usage,
             directory=inventory_dir,
             anchors=anchors(),
             name=name,
+            reserved=reserved,  # never where the node's own certificates and keys live
             source="the posted certificate",
         )
         info = result.certificate
         return Reply(
-            result.to_json(),
+            file_names_only(result.to_json()),
             status=201,
             target=f"certificate/{info.fingerprint}",
             details={"usage": usage, "subject": info.subject, "fingerprint": info.fingerprint},
@@ -92,12 +130,11 @@ def routes(node: Node) -> list[Route]:
     async def stage(request: web.Request, actor: TokenActor) -> Reply:
         body = await json_body(request)
         usage = _usage(body.get("usage"))
-        days = body.get("days", 365)
-        if type(days) is not int:
-            raise AdminError("days must be a whole number")
-        result = await asyncio.to_thread(rotate, settings, usage, days=days)
-        answer = result.to_json()
+        if set(body) != {"usage"}:
+            raise AdminError("a rotation takes the usage only; the CA decides the validity")
+        result = await asyncio.to_thread(rotate, settings, usage)
         assert result.csr_path is not None  # no CA here: always a CSR
+        answer = public(result.to_json())
         answer["csr"] = Path(result.csr_path).read_text(encoding="ascii")
         return Reply(
             answer,
@@ -108,15 +145,18 @@ def routes(node: Node) -> list[Route]:
 
     async def install(request: web.Request, actor: TokenActor) -> Reply:
         usage = _usage(request.match_info["usage"])
-        raw = await request.read()
-        if len(raw) > _MAX_PEM_BYTES:
-            raise AdminError(f"a certificate is smaller than {_MAX_PEM_BYTES} bytes")
-        result = install_next(
-            settings, usage, raw, anchors=anchors(), source="the posted certificate"
+        raw = await read_limited(request, _MAX_PEM_BYTES)
+        result = await asyncio.to_thread(
+            install_next,
+            settings,
+            usage,
+            raw,
+            anchors=federation_cas(),  # the federation's CAs only, never one kept here
+            source="the posted certificate",
         )
         info = result.certificate
         return Reply(
-            result.to_json(),
+            public(result.to_json()),
             target=f"{usage}/{info.fingerprint}",
             details={"usage": usage, "fingerprint": info.fingerprint, "subject": info.subject},
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway._crypto import now_utc
-from gateway.admin.routes import EVERYONE, OFFICERS, Reply, Route
+from gateway.admin.routes import EVERYONE, OFFICERS, Reply, Route, read_limited
 from gateway.admin.tokens import TokenActor
 from gateway.directory import format_timestamp
 from gateway.directory_cli import directory_summary
@@ -41,9 +41,7 @@ def routes(node: Node) -> list[Route]:
                 "a directory is pushed as its compact JWS (Content-Type: application/jose), "
                 f"not {request.content_type!r}"
             )
-        raw = await request.read()
-        if len(raw) > MAX_DOCUMENT_BYTES:
-            raise AdminError(f"the directory is larger than {MAX_DOCUMENT_BYTES} bytes")
+        raw = await read_limited(request, MAX_DOCUMENT_BYTES)
         try:
             token = raw.decode("ascii").strip()
         except UnicodeDecodeError:

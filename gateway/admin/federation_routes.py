@@ -25,8 +25,8 @@ from gateway.admin.routes import OFFICERS, Reply, Route, json_body
 from gateway.admin.tokens import TokenActor
 from gateway.errors import AdminError
 from gateway.federation.changes import Change
-from gateway.federation.draft import Draft
-from gateway.federation.publish import publish
+from gateway.federation.draft import Draft, edit_draft
+from gateway.federation.publish import publish_draft
 from gateway.node import Node
 from gateway.settings import OperatorSettings
 
@@ -68,7 +68,7 @@ def routes(node: Node) -> list[Route]:
 
     async def show(request: web.Request, actor: TokenActor) -> Reply:
         draft = await asyncio.to_thread(Draft.load, draft_path)
-        return Reply(draft.to_json())
+        return Reply(draft.public_json())
 
     async def change(request: web.Request, actor: TokenActor) -> Reply:
         body = await json_body(request)
@@ -79,11 +79,9 @@ def routes(node: Node) -> list[Route]:
         arguments = _arguments(action, body, required, optional)
 
         def apply() -> Change:
-            draft = Draft.load(draft_path)
-            edit: Callable[..., Change] = getattr(draft, method)
-            done = edit(**arguments)
-            draft.save()
-            return done
+            with edit_draft(draft_path) as draft:  # one editor at a time, CLI included
+                edit: Callable[..., Change] = getattr(draft, method)
+                return edit(**arguments)
 
         done = await asyncio.to_thread(apply)
         return Reply(
@@ -95,8 +93,8 @@ def routes(node: Node) -> list[Route]:
     async def publish_now(request: web.Request, actor: TokenActor) -> Reply:
         body = await json_body(request) if request.can_read_body else {}
         hours = body.get("valid_hours", operator.valid_hours)
-        if type(hours) not in (int, float) or not hours > 0:
-            raise AdminError("valid_hours must be a number greater than 0")
+        if type(hours) not in (int, float):
+            raise AdminError("valid_hours must be a number")
         publication = await asyncio.to_thread(_publish, operator, float(hours))
         return Reply(
             publication,
@@ -141,7 +139,5 @@ def _publish(operator: OperatorSettings, hours: float) -> dict[str, Any]:
     )
     key = load_private_key(operator.key, passphrase, key_name="operator.key")
     cert = load_certificate(operator.certificate, key_name="operator.certificate")
-    publication = publish(
-        Draft.load(operator.draft), key, cert, operator.publish, valid_hours=hours
-    )
+    publication = publish_draft(operator.draft, key, cert, operator.publish, valid_hours=hours)
     return publication.to_json()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 import orjson
@@ -29,11 +30,14 @@ __all__ = [
     "AUDITORS",
     "EVERYONE",
     "OFFICERS",
+    "BodyTooLargeError",
     "Handler",
     "Reply",
     "Route",
+    "file_names_only",
     "json_body",
     "query_int",
+    "read_limited",
 ]
 
 EVERYONE = frozenset(Role)
@@ -62,13 +66,26 @@ class Route:
     act: str | None = None  # the audited action's name; None: a read
 
 
+class BodyTooLargeError(AdminError):
+    code = "PayloadTooLarge"
+    status = 413
+
+
+async def read_limited(request: web.Request, limit: int) -> bytes:
+    """The body, refused (without reading it all) when it is larger than ``limit``."""
+    if request.content_length is not None and request.content_length > limit:
+        raise BodyTooLargeError(f"the body is larger than {limit} bytes")
+    raw = await request.content.read(limit + 1)
+    if len(raw) > limit:
+        raise BodyTooLargeError(f"the body is larger than {limit} bytes")
+    return raw
+
+
 async def json_body(request: web.Request, *, limit: int = 1024 * 1024) -> dict[str, Any]:
     """The request's JSON object; AdminError when it is none."""
     if request.content_type != "application/json":
         raise AdminError(f"expected a JSON body (application/json), not {request.content_type!r}")
-    raw = await request.read()
-    if len(raw) > limit:
-        raise AdminError(f"the body is larger than {limit} bytes")
+    raw = await read_limited(request, limit)
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -84,6 +101,23 @@ def query_int(request: web.Request, name: str, *, required: bool = True) -> int 
         if required:
             raise AdminError(f"query parameter {name!r} is required")
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise AdminError(f"query parameter {name!r} must be a non-negative integer, not {raw!r}")
     return int(raw)
+
+
+def file_names_only(value: Any) -> Any:
+    """``value`` with every ``path`` / ``*_path`` field cut to its file name: where a
+    node keeps its files is nobody's business over the API."""
+    if isinstance(value, dict):
+        return {
+            k: (
+                PurePath(v).name
+                if isinstance(v, str) and (k == "path" or k.endswith("_path"))
+                else file_names_only(v)
+            )
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [file_names_only(v) for v in value]
+    return value

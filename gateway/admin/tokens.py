@@ -113,9 +113,12 @@ def verify_token(
         raise UnauthorizedError("the admin token's signature is not this member's") from None
     except jwt.InvalidTokenError as exc:
         raise UnauthorizedError(f"not a valid admin token: {exc}") from None
-    if (now if now is not None else time.time()) + _LEEWAY < claims["iat"]:
+    issued, expires = claims["iat"], claims["exp"]
+    if not all(type(t) in (int, float) for t in (issued, expires)):
+        raise UnauthorizedError("the admin token's iat and exp must be numbers")
+    if (now if now is not None else time.time()) + _LEEWAY < issued:
         raise UnauthorizedError("the admin token was issued in the future")
-    if claims["exp"] - claims["iat"] > max_ttl:
+    if expires - issued > max_ttl:
         raise UnauthorizedError(
             f"the admin token lives longer than admin.max_token_ttl ({max_ttl:.0f} s)"
         )
@@ -127,5 +130,5 @@ def verify_token(
     if not isinstance(subject, str) or not subject:
         raise UnauthorizedError("the admin token names no subject")
     return TokenActor(
-        subject, role=role.value, via="api", token_id=str(claims["jti"]), expires=claims["exp"]
+        subject, role=role.value, via="api", token_id=str(claims["jti"]), expires=expires
     )

@@ -13,5 +13,6 @@ Usage::
 The modules return plain data (dataclasses with ``to_json()``) and raise
 AdminError, NotFoundError, ConflictError or ConfigError; they never print, and no
 result ever holds a private key. ``cli.py`` is the ``xgw certs`` front;
-``staging.py`` names the staged next/previous files a rotation writes.
+``staging.py`` names the staged next/previous files a rotation writes; ``files.py``
+writes files whole or exclusively and holds a key pair's rotation lock.
 """

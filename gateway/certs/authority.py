@@ -22,7 +22,8 @@ from typing import Any
 
 from cryptography import x509
 
-from gateway._crypto import certificate_to_pem, write_certificate
+from gateway._crypto import certificate_to_pem
+from gateway.certs.files import create_exclusively
 from gateway.certs.inspect import CertificateInfo, describe
 from gateway.certs.keys import (
     DEFAULT_KEY_TYPE,
@@ -40,8 +41,11 @@ __all__ = [
     "DEFAULT_CA_DAYS",
     "DEFAULT_CA_NAME",
     "DEFAULT_DAYS",
+    "MAX_CA_DAYS",
+    "MAX_DAYS",
     "CAResult",
     "IssuedCertificate",
+    "check_days",
     "init_ca",
     "issue_certificate",
     "load_ca",
@@ -52,6 +56,9 @@ CA_KEY_FILE = "ca.key"
 DEFAULT_CA_NAME = "xgw development CA"
 DEFAULT_CA_DAYS = 3650
 DEFAULT_DAYS = 365
+MAX_DAYS = 3650  # an end entity's certificate: ten years at most
+MAX_CA_DAYS = 3 * MAX_DAYS
+_EXISTS = "{out} exists already; xgw never overwrites a certificate"
 
 
 @dataclass(frozen=True)
@@ -104,7 +111,7 @@ def init_ca(
                 f"{path} exists already: init-ca never replaces a CA, whose key signed"
                 " every certificate it issued"
             )
-    _check_days(days)
+    check_days(days, MAX_CA_DAYS)
     if not name.strip():
         raise AdminError("a CA needs a name (its common name)")
     check_new_key_type(key_type_name)
@@ -138,9 +145,9 @@ def issue_certificate(
 
     ``usage`` may be left out when the CSR asks for one (xgw's CSRs do).
     """
-    _check_days(days)
+    check_days(days)
     if out is not None and out.exists():
-        raise ConflictError(f"{out} exists already; xgw never overwrites a certificate")
+        raise ConflictError(_EXISTS.format(out=out))
     csr = csr_from_pem(csr_pem, source)
     request = check_request(csr, usage, source)
     cert = ca.certify(
@@ -152,10 +159,14 @@ def issue_certificate(
         not_before=not_before,
     )
     if out is not None:
-        write_certificate(out, cert)
+        try:
+            create_exclusively(out, certificate_to_pem(cert).encode("ascii"))
+        except FileExistsError:
+            raise ConflictError(_EXISTS.format(out=out)) from None
     return IssuedCertificate(cert, describe(cert, path=out), out)
 
 
-def _check_days(days: int) -> None:
-    if days <= 0:
-        raise AdminError(f"a validity of {days} days: give a number of days greater than 0")
+def check_days(days: int, maximum: int = MAX_DAYS) -> None:
+    """AdminError unless ``days`` is a validity from 1 to ``maximum`` days."""
+    if not 1 <= days <= maximum:
+        raise AdminError(f"a validity of {days} days: give a number of days from 1 to {maximum}")

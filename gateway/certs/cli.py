@@ -5,7 +5,7 @@ Usage::
     xgw certs init-ca [--out certs/ca] [--name NAME] [--passphrase-file F]
     xgw certs csr DE/GOV/05974028 --usage tls --out certs/de-tls [--host gw.example]
     xgw certs issue certs/de-tls.csr --ca certs/ca [-o certs/de-tls.pem]
-    xgw certs import partner.pem --usage tls [--ca-cert partner-ca.pem]
+    xgw certs import partner.pem --usage tls [--ca-cert partner-ca.pem] [--config de.toml]
     xgw certs list [--dir certs] [--config de.toml]
     xgw certs show 3f2a9c1e [--config de.toml]
     xgw certs rotate --config de.toml --usage tls [--ca certs/ca]
@@ -44,6 +44,7 @@ from gateway.certs.inventory import (
     find_certificate,
     import_certificate,
     load_inventory,
+    reserved_paths,
 )
 from gateway.certs.keys import DEFAULT_KEY_TYPE, NEW_KEY_TYPES
 from gateway.certs.requests import create_csr
@@ -141,7 +142,7 @@ def _add_import(csub: Subparsers, common: argparse.ArgumentParser) -> None:
     imp.add_argument("--usage", required=True, choices=USAGES)
     _add_ca_certs(imp)
     imp.add_argument("--name", help="its file name in the inventory (default: from its subject)")
-    _add_inventory(imp, "where it is kept")
+    _add_inventory(imp, "where it is kept", config=True)
     imp.set_defaults(func=_import)
 
 
@@ -304,12 +305,14 @@ def _issue(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     anchors = _ca_certs(args) or None
+    settings = Settings.from_toml(args.config) if args.config is not None else None
     imported = import_certificate(
         _read(args.certificate, "certificate"),
         usage=args.usage,
         directory=args.dir or DEFAULT_DIRECTORY,
         anchors=anchors,
         name=args.name,
+        reserved=reserved_paths(settings) if settings is not None else (),
         source=str(args.certificate),
     )
     if not _emit_json(args, imported.to_json()):

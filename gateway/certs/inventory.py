@@ -6,7 +6,9 @@ Usage::
     for info in inventory.certificates: ...                   # CertificateInfo, with roles
     inventory.warnings                                        # files skipped, and why
     info = find_certificate(inventory, "3f2a9c1e")            # a path or >= 8 hex digits
-    imported = import_certificate(pem, usage="tls", directory=Path("certs"))
+    imported = import_certificate(
+        pem, usage="tls", directory=Path("certs"), reserved=reserved_paths(settings)
+    )
 
 With settings, the node's own files come first, each with its role: ``tls``,
 ``signing``, their staged ``tls-next``/``tls-previous``/``signing-next``/
@@ -17,8 +19,9 @@ are read: a file holding a private key is skipped unread, with a warning.
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,8 +29,9 @@ from typing import Any
 
 from cryptography import x509
 
-from gateway._crypto import fingerprint, load_certificates, now_utc, write_certificate
+from gateway._crypto import certificate_to_pem, fingerprint, load_certificates, now_utc
 from gateway.certs.checks import USAGES, check_certificate
+from gateway.certs.files import create_exclusively
 from gateway.certs.inspect import (
     DEFAULT_WARN_DAYS,
     CertificateInfo,
@@ -49,6 +53,7 @@ __all__ = [
     "import_certificate",
     "load_inventory",
     "read_certificate_file",
+    "reserved_paths",
     "single_certificate",
 ]
 
@@ -56,6 +61,9 @@ DEFAULT_DIRECTORY = Path("certs")
 MIN_PREFIX = 8
 _HEX_PREFIX = re.compile(f"[0-9a-f]{{{MIN_PREFIX},64}}")
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_STAGED_SUFFIXES = (f".{NEXT}.pem", f".{PREVIOUS}.pem")
+_NAME_MAX = 255  # bytes, as most file systems allow
+_READABLE_MAX = 64  # characters of a subject's common name in a made-up file name
 
 
 @dataclass(frozen=True)
@@ -169,17 +177,22 @@ def import_certificate(
     directory: Path,
     anchors: Sequence[x509.Certificate] | None = None,
     name: str | None = None,
+    reserved: Collection[Path] = (),
     source: str = "the certificate",
     now: datetime | None = None,
 ) -> ImportResult:
     """Check a partner's or an external CA's certificate and keep it in ``directory``.
 
     ``anchors`` are the CA certificates it must chain to; None: the CA certificates in
-    ``directory``. Kept as ``name`` or a name made of its subject and usage; an existing
-    file is never overwritten.
+    ``directory``. Kept as ``name`` or a name made of its subject and usage, in a new
+    file: never over an existing one, never at one of the ``reserved`` paths (the
+    node's, from ``reserved_paths(settings)``) nor at a staged ``.next``/``.previous``
+    name.
     """
     if usage not in USAGES:
         raise AdminError(f"unknown usage {usage!r}; one of {', '.join(USAGES)}")
+    if name is not None:
+        _check_name(name)
     cert = single_certificate(pem, source)
     trusted = list(anchors) if anchors is not None else ca_certificates(directory)
     anchor = check_certificate(cert, usage=usage, anchors=trusted, now=now)
@@ -187,10 +200,19 @@ def import_certificate(
     for path in _pem_files(directory, []):
         if any(fingerprint(c) == fp for c in _certificates_or_none(path)):
             raise ConflictError(f"{source} is already in the inventory as {path}")
-    target = _target(directory, cert, usage, name)
-    write_certificate(target, cert)
+    target = _keep(directory, cert, usage, name, {p.resolve() for p in reserved})
     info = describe(cert, path=target, now=now)
     return ImportResult(target, info, anchor.subject.rfc4514_string())
+
+
+def reserved_paths(settings: Settings) -> frozenset[Path]:
+    """Every file the node's configuration names, and the staged next and previous
+    copies of its TLS and signing pairs: where an import must never write."""
+    found = set(_paths_in(settings))
+    for pair in (settings.tls, settings.signing):
+        for path in (pair.certificate, pair.key):
+            found.update(staged(path, stage) for stage in (NEXT, PREVIOUS))
+    return frozenset(path.resolve() for path in found)
 
 
 def ca_certificates(directory: Path) -> list[x509.Certificate]:
@@ -224,21 +246,70 @@ def single_certificate(pem: bytes, source: str) -> x509.Certificate:
     return certs[0]
 
 
-def _target(directory: Path, cert: x509.Certificate, usage: str, name: str | None) -> Path:
+def _check_name(name: str) -> None:
+    """A plain file name: no directory, no control character, not a staged file's."""
+    if not name.isprintable() or name.strip() in ("", ".", ".."):
+        raise AdminError(f"the name {name!r} must be a file name of printable characters")
+    if Path(name).name != name:
+        raise AdminError(f"the name {name!r} must be a file name, without a directory")
+    file_name = _pem_name(name)
+    if file_name.endswith(_STAGED_SUFFIXES):
+        raise AdminError(
+            f"the name {name!r} is a rotation's staged file name ({', '.join(_STAGED_SUFFIXES)});"
+            " choose another"
+        )
+    if len(file_name.encode()) > _NAME_MAX:
+        raise AdminError(f"the name {name!r} is longer than {_NAME_MAX} bytes")
+
+
+def _pem_name(name: str) -> str:
+    return name if name.endswith(".pem") else f"{name}.pem"
+
+
+def _keep(
+    directory: Path, cert: x509.Certificate, usage: str, name: str | None, reserved: set[Path]
+) -> Path:
+    """Write ``cert`` to a new file in ``directory``: ``name``, or a free name of its own."""
+    data = certificate_to_pem(cert).encode("ascii")
     if name is not None:
-        if Path(name).name != name or name in (".", ".."):
-            raise AdminError(f"--name {name!r} must be a file name, without a directory")
-        target = directory / (name if name.endswith(".pem") else f"{name}.pem")
-        if target.exists():
-            raise ConflictError(f"{target} exists already; xgw never overwrites it")
+        target = directory / _pem_name(name)
+        if target.resolve() in reserved:
+            raise ConflictError(
+                f"{target} is one of the node's configured or staged files; choose another name"
+            )
+        try:
+            create_exclusively(target, data)
+        except FileExistsError:
+            raise ConflictError(f"{target} exists already; xgw never overwrites it") from None
         return target
     readable = _UNSAFE_NAME.sub("-", common_name(cert.subject) or "certificate").strip("-.")
-    base = f"{readable or 'certificate'}-{usage}"
-    target, number = directory / f"{base}.pem", 1
-    while target.exists():
+    base = f"{readable[:_READABLE_MAX] or 'certificate'}-{usage}"
+    number = 1
+    while True:
+        target = directory / (f"{base}.pem" if number == 1 else f"{base}-{number}.pem")
         number += 1
-        target = directory / f"{base}-{number}.pem"
-    return target
+        if target.resolve() in reserved:
+            continue
+        try:
+            create_exclusively(target, data)
+        except FileExistsError:
+            continue  # taken, perhaps a moment ago: the next number
+        return target
+
+
+def _paths_in(value: object) -> Iterator[Path]:
+    """Every Path in a settings tree (dataclasses, tuples, mappings)."""
+    if isinstance(value, Path):
+        yield value
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            yield from _paths_in(getattr(value, field.name))
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _paths_in(item)
+    elif isinstance(value, tuple | list | frozenset | set):
+        for item in value:
+            yield from _paths_in(item)
 
 
 def _by_path(inventory: Inventory, path: Path) -> CertificateInfo:

@@ -15,6 +15,12 @@ certificate and keeps the current one as ``previous`` (docs/rotation.md); this
 module only writes the staged files. The next key is encrypted with the pair's
 configured ``passphrase_file``, if it has one: the gateway reads a staged key with the
 passphrase of the current one (gateway/rotation.py).
+
+``rotate``, ``install_next`` and the gateway's adoption of one key pair hold its rotation
+lock (gateway/certs/files.py, ``<key>.rotate.lock``), so two admins, or an admin and the
+gateway, never leave one's key beside the other's certificate or request; each staged
+file is written whole (a temporary file renamed onto it). With a CSR the CA decides the
+validity of the certificate; ``days`` counts only with a local ``ca``.
 """
 
 from __future__ import annotations
@@ -28,14 +34,16 @@ from typing import Any
 from cryptography import x509
 
 from gateway._crypto import (
+    PrivateKey,
     check_key_pair,
     load_private_key,
     read_passphrase,
     write_certificate,
     write_private_key,
 )
-from gateway.certs.authority import DEFAULT_DAYS
+from gateway.certs.authority import DEFAULT_DAYS, check_days
 from gateway.certs.checks import check_certificate
+from gateway.certs.files import replace_atomically, rotation_lock
 from gateway.certs.inspect import CertificateInfo, common_name, describe, hosts_of
 from gateway.certs.inventory import read_certificate_file, single_certificate
 from gateway.certs.keys import (
@@ -56,10 +64,17 @@ __all__ = [
     "RotationResult",
     "StagedPaths",
     "install_next",
+    "next_request",
     "rotate",
 ]
 
 ROTATION_USAGES = ("tls", "signing")
+PUBLIC_MODE = 0o644  # certificates and requests; keys stay 0600
+
+
+def next_request(key: Path) -> Path:
+    """The request (CSR) for an external CA, beside the staged next key of ``key``."""
+    return staged(key, NEXT).with_suffix(".csr")
 
 
 @dataclass(frozen=True)
@@ -74,11 +89,10 @@ class StagedPaths:
 
     @classmethod
     def of(cls, pair: KeyPairSettings) -> StagedPaths:
-        key = staged(pair.key, NEXT)
         return cls(
-            key=key,
+            key=staged(pair.key, NEXT),
             certificate=staged(pair.certificate, NEXT),
-            csr=key.with_suffix(".csr"),
+            csr=next_request(pair.key),
             previous_key=staged(pair.key, PREVIOUS),
             previous_certificate=staged(pair.certificate, PREVIOUS),
         )
@@ -145,30 +159,33 @@ def rotate(
 ) -> RotationResult:
     """Write the next key pair of ``usage``: with ``ca`` its certificate, else a CSR.
 
-    ConflictError if a next key, certificate or CSR is staged already, unless ``force``.
+    ConflictError if a next key or certificate is staged already, unless ``force``.
+    ``days`` (1 to 3650) is the validity a local ``ca`` gives; with a CSR the CA decides.
     ``hosts`` default to the current TLS certificate's.
     """
     pair = _pair(settings, usage)
+    check_days(days)
     paths = StagedPaths.of(pair)
-    _refuse_staged(paths, force)
-    if days <= 0:
-        raise AdminError(f"a validity of {days} days: give a number of days greater than 0")
-    key = new_key(key_type_name)
-    passphrase = _passphrase(pair, usage)
-    names = list(hosts) if hosts is not None else _current_hosts(pair, usage)
     member = settings.member.id
-    for stale in (paths.certificate, paths.csr):
-        stale.unlink(missing_ok=True)  # only reached with force: they belong to the old next key
-    write_private_key(paths.key, key, passphrase)
-    info = None
-    if ca is not None:
-        cert = ca.certify(key.public_key(), member, usage=Usage(usage), hosts=names, days=days)
-        write_certificate(paths.certificate, cert)
-        warn_days = settings.operations.expiry_warning_days
-        info = describe(cert, path=paths.certificate, role=f"{usage}-{NEXT}", warn_days=warn_days)
-    else:
-        csr = certificate_request(key, member, usage=Usage(usage), hosts=names or None)
-        paths.csr.write_text(csr_to_pem(csr), encoding="ascii")
+    with rotation_lock(pair.key):
+        _refuse_staged(paths, force)
+        key = new_key(key_type_name)
+        passphrase = _passphrase(pair, usage)
+        names = list(hosts) if hosts is not None else _current_hosts(pair, usage)
+        for stale in (paths.certificate, paths.csr):
+            stale.unlink(missing_ok=True)  # of the replaced next key, or left by an adoption
+        _write_key(paths.key, key, passphrase)
+        info = None
+        if ca is not None:
+            cert = ca.certify(key.public_key(), member, usage=Usage(usage), hosts=names, days=days)
+            _write_certificate(paths.certificate, cert)
+            warn_days = settings.operations.expiry_warning_days
+            info = describe(
+                cert, path=paths.certificate, role=f"{usage}-{NEXT}", warn_days=warn_days
+            )
+        else:
+            csr = certificate_request(key, member, usage=Usage(usage), hosts=names or None)
+            _write_request(paths.csr, csr_to_pem(csr))
     config = str(config_path) if config_path is not None else "CONFIG"
     return RotationResult(
         member=member,
@@ -201,32 +218,27 @@ def install_next(
     """
     pair = _pair(settings, usage)
     paths = StagedPaths.of(pair)
-    if not paths.key.exists():
-        raise NotFoundError(
-            f"no next {usage} key is staged ({paths.key}); run xgw certs rotate --usage {usage}"
-        )
-    if paths.certificate.exists() and not force:
-        raise ConflictError(
-            f"a next {usage} certificate is staged already ({paths.certificate});"
-            " --force replaces it"
-        )
     cert = single_certificate(pem, source)
-    key = load_private_key(paths.key, _passphrase(pair, usage), key_name=f"{usage}.key")
-    try:
-        check_key_pair(cert, key, f"{usage}.key")
-    except ConfigError:
-        raise AdminError(
-            f"{source}: the key check failed: it is not the certificate of the staged next key"
-            f" {paths.key}"
-        ) from None
     member = settings.member.id
-    if common_name(cert.subject) != member:
-        raise AdminError(
-            f"{source}: the subject check failed: it names {common_name(cert.subject)},"
-            f" not the member {member}"
+    with rotation_lock(pair.key):
+        _check_installable(paths, usage, force)
+        key = load_private_key(paths.key, _passphrase(pair, usage), key_name=f"{usage}.key")
+        try:
+            check_key_pair(cert, key, f"{usage}.key")
+        except ConfigError:
+            raise AdminError(
+                f"{source}: the key check failed: it is not the certificate of the staged next"
+                f" key {paths.key}"
+            ) from None
+        if common_name(cert.subject) != member:
+            raise AdminError(
+                f"{source}: the subject check failed: it names {common_name(cert.subject)},"
+                f" not the member {member}"
+            )
+        anchor = check_certificate(
+            cert, usage=usage, anchors=anchors, now=now, both_tls_purposes=True
         )
-    anchor = check_certificate(cert, usage=usage, anchors=anchors, now=now, both_tls_purposes=True)
-    write_certificate(paths.certificate, cert)
+        _write_certificate(paths.certificate, cert)
     warn_days = settings.operations.expiry_warning_days
     info = describe(cert, path=paths.certificate, role=f"{usage}-{NEXT}", warn_days=warn_days)
     return InstallResult(
@@ -239,6 +251,18 @@ def install_next(
     )
 
 
+def _check_installable(paths: StagedPaths, usage: str, force: bool) -> None:
+    if not paths.key.exists():
+        raise NotFoundError(
+            f"no next {usage} key is staged ({paths.key}); run xgw certs rotate --usage {usage}"
+        )
+    if paths.certificate.exists() and not force:
+        raise ConflictError(
+            f"a next {usage} certificate is staged already ({paths.certificate});"
+            " --force replaces it"
+        )
+
+
 def _pair(settings: Settings, usage: str) -> KeyPairSettings:
     if usage == "tls":
         return settings.tls
@@ -248,12 +272,31 @@ def _pair(settings: Settings, usage: str) -> KeyPairSettings:
 
 
 def _refuse_staged(paths: StagedPaths, force: bool) -> None:
-    present = [p for p in (paths.key, paths.certificate, paths.csr) if p.exists()]
+    """A staged next key or certificate is a rotation under way; a request alone is not
+    (an adopted rotation may leave it: it belonged to the key now in use)."""
+    present = [p for p in (paths.key, paths.certificate) if p.exists()]
+    if present and paths.csr.exists():
+        present.append(paths.csr)
     if present and not force:
         raise ConflictError(
             f"a rotation is staged already ({', '.join(map(str, present))}); let the gateway"
             " adopt it, or start over with --force"
         )
+
+
+def _write_key(path: Path, key: PrivateKey, passphrase: bytes | None) -> None:
+    replace_atomically(path, lambda temporary: write_private_key(temporary, key, passphrase))
+
+
+def _write_request(path: Path, pem: str) -> None:
+    def write(temporary: Path) -> None:
+        temporary.write_text(pem, encoding="ascii")
+
+    replace_atomically(path, write, mode=PUBLIC_MODE)
+
+
+def _write_certificate(path: Path, cert: x509.Certificate) -> None:
+    replace_atomically(path, lambda temporary: write_certificate(temporary, cert), mode=PUBLIC_MODE)
 
 
 def _passphrase(pair: KeyPairSettings, usage: str) -> bytes | None:
@@ -277,7 +320,8 @@ def _next_steps(
     member: str, usage: str, paths: StagedPaths, *, issued: bool, config: str
 ) -> tuple[str, ...]:
     sign = (
-        f"Have your CA sign {paths.csr} (a {usage} certificate for {member}).",
+        f"Have your CA sign {paths.csr} (a {usage} certificate for {member}); the CA decides"
+        " its validity (days count only with a local CA).",
         f"Stage the certificate it returns: xgw certs install-next CERT --config {config}"
         f" --usage {usage}",
     )

@@ -2,10 +2,9 @@
 
 Usage::
 
-    draft = Draft.load(Path("draft.json"))                   # gateway.federation.draft
-    draft.grant("DE/GOV/05974028/gewerbeamt", "EE/GOV/70000310/ariregister/ettevotted")
-    draft.save()
-    publication = publish(draft, key, cert, Path("www/directory.jws"))   # .publish
+    with edit_draft(Path("draft.json")) as draft:   # gateway.federation.draft; locked, saved
+        draft.grant("DE/GOV/05974028/gewerbeamt", "EE/GOV/70000310/ariregister/ettevotted")
+    publication = publish_draft(Path("draft.json"), key, cert, Path("www/directory.jws"))
     await push_directory(publication.token, urls, tokens)              # .push
 
 ``cli`` adds the commands (``xgw directory member|service|access|cert|ca|publish``,

@@ -13,9 +13,11 @@ Usage::
     xgw certs revoke old-tls.pem --reason keyCompromise --draft draft.json
 
 Every editing command loads the draft (the unsigned JSON ``xgw directory create``
-wrote), makes one change through gateway.federation.draft.Draft, and saves it; a
-refused change raises, and ``xgw``'s ``main`` prints why. ``--json`` prints the result
-as JSON. docs/federation-admin.md describes the workflow.
+wrote), makes one change through gateway.federation.draft.Draft, and saves it, holding
+the draft's lock throughout (``edit_draft``: concurrent commands and the admin API take
+turns); a refused change raises, and ``xgw``'s ``main`` prints why. ``publish`` holds
+the lock too, and pushes only after releasing it. ``--json`` prints the result as JSON.
+docs/federation-admin.md describes the workflow.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ssl
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -33,8 +36,13 @@ from gateway._crypto import load_certificate, load_private_key, read_passphrase
 from gateway.errors import AdminError, ConfigError
 from gateway.federation._document import revocation_reasons, service_id
 from gateway.federation.changes import AccessRight, Change
-from gateway.federation.draft import Draft
-from gateway.federation.publish import DEFAULT_VALID_HOURS, Publication, publish
+from gateway.federation.draft import Draft, edit_draft
+from gateway.federation.publish import (
+    DEFAULT_VALID_HOURS,
+    MAX_VALID_HOURS,
+    Publication,
+    publish_draft,
+)
 from gateway.federation.push import (
     PushResult,
     admin_directory_url,
@@ -220,7 +228,13 @@ def _add_publish(dsub: Parsers, parents: list[argparse.ArgumentParser]) -> None:
     pub.add_argument("--cert", type=Path, required=True, help="the operator's certificate")
     pub.add_argument("--key-passphrase-file", type=Path, metavar="FILE")
     pub.add_argument("-o", "--out", type=Path, required=True, help="the file gateways fetch")
-    pub.add_argument("--valid-hours", type=float, default=DEFAULT_VALID_HOURS)
+    pub.add_argument(
+        "--valid-hours",
+        type=float,
+        default=DEFAULT_VALID_HOURS,
+        help=f"how long gateways accept it (default {DEFAULT_VALID_HOURS:g}, "
+        f"at most {MAX_VALID_HOURS:g})",
+    )
     pub.add_argument("--history", type=Path, help="default: directories/ beside --out")
     pub.add_argument(
         "--push",
@@ -246,9 +260,8 @@ def _add_publish(dsub: Parsers, parents: list[argparse.ArgumentParser]) -> None:
 
 def _edit(args: argparse.Namespace, *changes: Callable[[Draft], Change]) -> int:
     """Load the draft, make the changes (all or none), save it, print what changed."""
-    draft = Draft.load(args.draft)
-    done = [change(draft) for change in changes]
-    draft.save()
+    with edit_draft(args.draft) as draft:
+        done = [change(draft) for change in changes]
     if args.json:
         _print_json({"draft": str(args.draft), "changes": [c.to_json() for c in done]})
     else:
@@ -394,10 +407,11 @@ def _publish(args: argparse.Namespace) -> int:
     key = load_private_key(args.key, passphrase, key_name="--key")
     cert = load_certificate(args.cert, key_name="--cert")
     bearer, ssl_context = _push_settings(args)  # checked before anything is written
-    draft = Draft.load(args.draft)
-    publication = publish(
-        draft, key, cert, args.out, valid_hours=args.valid_hours, history=args.history
+    publication = publish_draft(
+        args.draft, key, cert, args.out, valid_hours=args.valid_hours, history=args.history
     )
+    for warning in publication.warnings:  # published all the same: push it too
+        print(f"warning: {warning}", file=sys.stderr)
     results: list[PushResult] = []
     if args.push:
         results = asyncio.run(

@@ -2,7 +2,11 @@
 
 Usage::
 
-    draft = Draft.load(Path("operator/draft.json"))     # as `xgw directory create` wrote it
+    with edit_draft(Path("operator/draft.json")) as draft:   # as `xgw directory create` wrote it
+        change = draft.grant("DE/GOV/05974028/gewerbeamt", "NL/GOV/00000001/brp/personen")
+    # saved on leaving the block (not after an exception); one editor at a time
+
+    draft = Draft.load(Path("operator/draft.json"))     # or: load, edit, save yourself
     draft.add_member("NL/GOV/00000001", "Gemeente Voorbeeld",
                      gateway_url="https://gw.voorbeeld.example:8443",
                      tls_certificates=[tls_pem], signing_certificates=[signing_pem])
@@ -13,6 +17,12 @@ Usage::
     change = draft.revoke(old_cert, "superseded")       # Change: what happened, for people
     draft.save()         # atomic; ConflictError if the file changed since it was loaded
 
+``edit_draft`` holds an exclusive lock on ``draft.json.lock`` beside the draft from
+loading to saving, across threads (the admin API) and processes (the CLI), so
+concurrent edits queue instead of overwriting each other. ``save`` takes the same lock
+for its check and write, so loading and saving without ``edit_draft`` can fail with
+ConflictError but never loses another editor's change.
+
 Every operation edits a copy, checks it as a gateway would load it (the schema and
 cross-references of ``Directory.from_json``, and ``build_directory``'s rule that a
 member's certificates come from a listed CA) and only then makes it the draft. A
@@ -22,9 +32,10 @@ refused operation raises AdminError, NotFoundError or ConflictError and changes 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -68,11 +79,13 @@ from gateway.federation._document import (
     service_id,
     subsystem_id,
 )
-from gateway.federation._files import write_atomic
+from gateway.federation._files import exclusive_lock, write_atomic
 from gateway.federation.changes import AccessRight, Change, Endpoint
 from gateway.identifiers import ClientId, ServiceId
 
-__all__ = ["MAX_CERTIFICATES", "Draft", "check_document"]
+__all__ = ["LOCK_TIMEOUT", "MAX_CERTIFICATES", "Draft", "check_document", "edit_draft", "lock_file"]
+
+LOCK_TIMEOUT = 10.0  # seconds to wait for another editor of the draft before giving up
 
 _SPEC_KEYS = ("instance", "cas", "members", "access", "revoked")
 
@@ -96,14 +109,56 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def lock_file(path: Path) -> Path:
+    """The lock beside the draft at ``path``: ``draft.json`` -> ``draft.json.lock``."""
+    return path.with_name(path.name + ".lock")
+
+
+@contextlib.contextmanager
+def edit_draft(path: Path, *, timeout: float = LOCK_TIMEOUT) -> Iterator[Draft]:
+    """The draft at ``path``, loaded and held under its lock; saved on a clean exit when
+    it changed, never after an exception (a refused change leaves the file alone).
+
+    ConflictError when another editor holds the lock for more than ``timeout`` seconds;
+    ConfigError when the draft is missing or invalid.
+    """
+    if not path.is_file():
+        Draft.load(path)  # raises the error that names 'xgw directory create'
+    with _draft_lock(path, timeout):
+        draft = Draft.load(path)
+        draft._lock_held = True
+        try:
+            yield draft
+            if draft._unsaved:
+                draft.save()
+        finally:
+            draft._lock_held = False
+
+
+@contextlib.contextmanager
+def _draft_lock(path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    lock = lock_file(path)
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(exclusive_lock(lock, timeout=timeout))
+        except OSError as exc:
+            raise ConfigError("draft", f"cannot lock {lock}: {exc.strerror or exc}") from exc
+        yield
+
+
 class Draft:
-    """The unsigned directory document the operator edits; see the module docstring."""
+    """The unsigned directory document the operator edits; see the module docstring.
+
+    One object is for one thread: concurrent editors each load their own (``edit_draft``).
+    """
 
     def __init__(self, document: dict[str, Any], path: Path | None = None) -> None:
         check_document(document)
         self._doc = copy.deepcopy(document)
         self.path = path
         self._saved_digest: str | None = None  # of the file as loaded or last saved
+        self._unsaved = False  # changed since loaded or last saved
+        self._lock_held = False  # inside edit_draft or locked(): no second flock (it would wait)
 
     # ------------------------------------------------------------------ files
 
@@ -127,7 +182,8 @@ class Draft:
         return draft
 
     def save(self, path: Path | None = None) -> Path:
-        """Write the draft atomically to ``path`` (default: where it was loaded from).
+        """Write the draft atomically to ``path`` (default: where it was loaded from),
+        holding the draft's lock (see ``locked``) for the check and the write.
 
         ConflictError when the file changed since this draft was loaded or saved:
         another operator's change would otherwise be lost silently.
@@ -135,12 +191,33 @@ class Draft:
         target = path or self.path
         if target is None:
             raise AdminError("the draft has no file yet: name one to save it to")
-        if target == self.path and self._saved_digest is not None:
-            self._check_unchanged(target)
-        data = orjson.dumps(self._doc, option=orjson.OPT_INDENT_2) + b"\n"
-        write_atomic(target, data)
-        self.path, self._saved_digest = target, _digest(data)
+        same_file = target == self.path
+        if not same_file:
+            target.parent.mkdir(parents=True, exist_ok=True)  # for the lock file too
+        with self.locked() if same_file else _draft_lock(target):
+            if same_file and self._saved_digest is not None:
+                self._check_unchanged(target)  # the second line of defence, under the lock
+            data = orjson.dumps(self._doc, option=orjson.OPT_INDENT_2) + b"\n"
+            write_atomic(target, data)
+        self.path, self._saved_digest, self._unsaved = target, _digest(data), False
         return target
+
+    @contextlib.contextmanager
+    def locked(self, *, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+        """Hold the draft file's lock (already held inside ``edit_draft``: a no-op), then
+        ConflictError if the file changed since this Draft read it. Nothing to lock for
+        a draft without a file. ``publish`` signs and writes under it."""
+        if self.path is None or self._lock_held:
+            yield
+            return
+        with _draft_lock(self.path, timeout):
+            self._lock_held = True
+            try:
+                if self._saved_digest is not None:
+                    self._check_unchanged(self.path)
+                yield
+            finally:
+                self._lock_held = False
 
     def _check_unchanged(self, path: Path) -> None:
         try:
@@ -167,12 +244,32 @@ class Draft:
     def sequence(self) -> int:
         return int(self._doc["sequence"])
 
-    def record_publication(self, sequence: int, issued: str, expires: str) -> None:
-        """Remember what the last publication got, so the next one goes higher."""
+    def record_publication(self, sequence: int, issued: str, expires: str) -> tuple[str, ...]:
+        """Remember what a publication got and save that (a draft with a file).
+
+        The publication is live already, so a failed save is returned as a warning, not
+        raised: nothing would undo the publication. The draft then counts as saved (its
+        file keeps the sequence it had); the next publication still goes higher, as
+        ``publish`` also counts the history.
+        """
         self._doc.update(sequence=sequence, issued=issued, expires=expires)
+        self._unsaved = True
+        if self.path is None:
+            return ()
+        try:
+            self.save()
+        except (ConflictError, OSError) as exc:
+            self._unsaved = False  # edit_draft must not retry and fail after the publication
+            return (
+                f"sequence {sequence} is published, but the draft {self.path.name} was not "
+                f"saved ({_save_failure(exc)}): its file keeps the previous sequence and lacks "
+                "any edit not saved before; the next publication goes higher all the same",
+            )
+        return ()
 
     def to_json(self) -> dict[str, Any]:
-        """The whole draft summarised: members in full, certificates by fingerprint."""
+        """The whole draft summarised: members in full, certificates by fingerprint.
+        ``path`` is the draft's file on this machine; ``public_json`` names the file only."""
         revoked = self._revoked_serials()
         return {
             "path": None if self.path is None else str(self.path),
@@ -191,6 +288,11 @@ class Draft:
                 for entry in self._doc.get("revoked", [])
             ],
         }
+
+    def public_json(self) -> dict[str, Any]:
+        """``to_json`` with the draft's file name instead of its path: for the admin API,
+        whose callers need not learn the server's directory layout."""
+        return {**self.to_json(), "path": None if self.path is None else self.path.name}
 
     def member_json(self, member: str | ClientId) -> dict[str, Any]:
         """One member: kind, URL, certificates, subsystems, services and its access rights."""
@@ -226,7 +328,7 @@ class Draft:
 
     def _commit(self, doc: dict[str, Any], change: Change) -> Change:
         check_document(doc)
-        self._doc = doc
+        self._doc, self._unsaved = doc, True
         return change
 
     def _working_copy(self) -> dict[str, Any]:
@@ -546,6 +648,13 @@ def _parse_json(path: Path, data: bytes) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise ConfigError("draft", f"{path}: not a JSON object")
     return doc
+
+
+def _save_failure(exc: ConflictError | OSError) -> str:
+    # Names no path: the warning reaches admin API callers too.
+    if isinstance(exc, ConflictError):
+        return "it was changed meanwhile by a writer that does not take its lock"
+    return exc.strerror or type(exc).__name__
 
 
 def _service_json(member: str, entry: Mapping[str, Any]) -> dict[str, Any]:

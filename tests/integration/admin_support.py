@@ -9,6 +9,7 @@ Usage::
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -72,7 +73,7 @@ class AdminClient:
         token: str | None = None,
         params: dict[str, str] | None = None,
         json_body: Any = None,
-        data: bytes | None = None,
+        data: bytes | io.BytesIO | None = None,
         content_type: str | None = None,
         check: bool = True,
     ) -> AdminAnswer:
@@ -104,7 +105,7 @@ class AdminClient:
                 path,
                 args=params or {},
                 headers=headers,
-                data=data,
+                data=data if isinstance(data, bytes) else None,
                 content_type=content_type or "application/json",
             )
             OPENAPI.validate_response(

@@ -8,6 +8,7 @@ names its actor, and the log must still verify.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import time
 from pathlib import Path
@@ -447,3 +448,43 @@ async def test_xgw_directory_publish_pushes_to_the_gateway_admin_api(
     assert de.node.directory.current().sequence > before  # adopted at once, not at a refresh
     pushes = [r for r in admin_records(de) if r["method"] == "directory.push"]
     assert [(r["client"], r["status"]) for r in pushes] == [("api:operator", 200)]
+
+
+async def test_an_act_refused_for_its_size_is_a_recorded_413(running: Running) -> None:
+    de, api = running.de, running.api
+    # Over the listener's 16 MiB: refused by aiohttp while reading, recorded all the same.
+    answer = await api.call(
+        "PUT",
+        "/admin/v1/directory",
+        data=io.BytesIO(b"x" * (17 * 1024 * 1024)),
+        content_type="application/jose",
+        check=False,
+    )
+    assert answer.status == 413, answer.body
+    pushes = [r for r in admin_records(de) if r["method"] == "directory.push"]
+    assert [(r["status"], r["error_type"]) for r in pushes] == [(413, "Client.PayloadTooLarge")]
+    witness = await api.call(
+        "POST",
+        "/admin/v1/witness/clear",
+        data=io.BytesIO(b"{" + b" " * (2 * 1024 * 1024) + b"}"),
+        content_type="application/json",
+        check=False,
+    )
+    assert witness.status == 413
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "1e3", "0x10", "9" * 19])
+async def test_a_query_number_that_is_none_is_a_400_not_a_crash(
+    running: Running, value: str
+) -> None:
+    answer = await running.api.call(
+        "GET", "/admin/v1/audit/proofs/inclusion", params={"index": value}, check=False
+    )
+    assert answer.status == 400, answer.body
+
+
+async def test_a_token_with_a_string_issue_time_is_refused_not_a_crash(running: Running) -> None:
+    answer = await running.api.call(
+        "GET", "/admin/v1/status", role=None, token=forged(running.api.settings, iat="yesterday")
+    )
+    assert answer.status == 401

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from gateway._crypto import (
     certificate_to_pem,
     fingerprint,
@@ -151,3 +153,51 @@ async def test_reload_says_why_a_staged_pair_is_not_adopted_yet(running: Running
     assert auditor.status == 403
     reloads = [r for r in admin_records(de) if r["method"] == "credentials.reload"]
     assert [r["status"] for r in reloads] == [200, 200, 403]
+
+
+async def test_a_ca_is_trusted_over_the_api_only_by_an_admin_who_says_so(
+    running: Running,
+) -> None:
+    api = running.api
+    rogue = CertificateAuthority.create("Rogue CA")
+    pem = certificate_to_pem(rogue.cert)
+    officer = await api.call(
+        "POST",
+        "/admin/v1/certificates",
+        role=Role.SECURITY_OFFICER,
+        json_body={"pem": pem, "usage": "ca", "trust": True},
+    )
+    assert officer.status == 403
+    unsaid = await api.call("POST", "/admin/v1/certificates", json_body={"pem": pem, "usage": "ca"})
+    assert unsaid.status == 403
+    # Nor does a certificate the rogue CA issued get in meanwhile.
+    issued = rogue.issue("NL/GOV/00000003", usage=Usage.TLS)
+    refused = await api.call(
+        "POST",
+        "/admin/v1/certificates",
+        json_body={"pem": certificate_to_pem(issued.cert), "usage": "tls"},
+    )
+    assert refused.status == 400
+
+
+async def test_no_answer_names_where_the_node_keeps_its_files(running: Running) -> None:
+    de, api = running.de, running.api
+    listing = await api.call("GET", "/admin/v1/certificates")
+    rotated = await api.call("POST", "/admin/v1/certificates/rotate", json_body={"usage": "tls"})
+    assert rotated.status == 201
+    secret_dir = str(de.node.settings.tls.certificate.parent).encode()
+    for answer in (listing, rotated):
+        assert secret_dir not in answer.body
+    assert rotated.json()["key_path"] == staged(de.node.settings.tls.key, NEXT).name
+
+
+@pytest.mark.parametrize("name", ["tls.next", "sign.previous.pem", "client", "a\x00b", "../x"])
+async def test_an_import_never_lands_on_the_node_own_files(running: Running, name: str) -> None:
+    fed, api = running.fed, running.api
+    partner = fed.ca.issue("NL/GOV/00000004", usage=Usage.CLIENT)
+    answer = await api.call(
+        "POST",
+        "/admin/v1/certificates",
+        json_body={"pem": certificate_to_pem(partner.cert), "usage": "client", "name": name},
+    )
+    assert answer.status in (400, 409), answer.body

@@ -307,3 +307,40 @@ def test_the_certs_group_has_every_command_and_revoke(xgw: Cli):
         "revoke",
     ):
         assert f"    {command} " in listed or f"    {command}\n" in listed, command
+
+
+def test_import_never_writes_where_the_node_keeps_its_files(xgw: Cli, tmp_path: Path):
+    config = make_node(xgw, tmp_path)
+    gewerbeamt = tmp_path / "certs/gewerbeamt.pem"  # configured, not issued yet
+    config.write_text(
+        config.read_text()
+        + f'[[clients]]\nsubsystem = "{DE}/gewerbeamt"\ncertificate = "{gewerbeamt}"\n'
+    )
+    xgw.ok("certs", "csr", EE, "--usage", "tls", "--out", "partner/ee-tls")
+    xgw.ok("certs", "issue", "partner/ee-tls.csr", *CA_ARGS)
+    partner = ("certs", "import", "partner/ee-tls.pem", "--usage", "tls")
+
+    for name, problem in (
+        ("de-tls.next", "a rotation's staged file name"),
+        ("de-sign.previous.pem", "a rotation's staged file name"),
+        ("ee\x1b[2J", "file name of printable characters"),
+    ):
+        code, _, err = xgw(*partner, "--name", name)
+        assert (code, problem in err) == (1, True), err
+    code, _, err = xgw(*partner, "--name", "gewerbeamt", "--config", str(config))
+    assert code == 1 and "configured or staged files" in err
+    assert not gewerbeamt.exists()
+    assert not staged(tmp_path / "certs/de-tls.pem", NEXT).exists()
+    kept = xgw.json(*partner, "--config", str(config))
+    assert kept["path"] == "certs/EE-GOV-70000310-tls.pem"
+
+
+def test_rotate_days_count_with_a_local_ca_only_and_up_to_ten_years(xgw: Cli, tmp_path: Path):
+    config = make_node(xgw, tmp_path)
+    rotate_tls = ("certs", "rotate", "--config", str(config), "--usage", "tls")
+    for extra in (CA_ARGS, ()):
+        code, _, err = xgw(*rotate_tls, *extra, "--days", "3651")
+        assert code == 1 and "from 1 to 3650" in err
+    assert not (tmp_path / "certs/de-tls.next.key").exists()
+    out = xgw.ok(*rotate_tls, "--days", "30")
+    assert "the CA decides its validity" in out

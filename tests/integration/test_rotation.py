@@ -28,17 +28,21 @@ from typing import Any
 
 import aiohttp
 import pytest
+from cryptography import x509
 
 from gateway._crypto import (
     PrivateKey,
     certificate_to_pem,
     fingerprint,
     kid,
+    load_private_key,
     now_utc,
     write_certificate,
     write_private_key,
 )
 from gateway.app import Gateway
+from gateway.certs.keys import check_key_type
+from gateway.certs.rotate import install_next, rotate
 from gateway.certs.staging import NEXT, PREVIOUS, staged
 from gateway.directory import Directory, Member, format_timestamp
 from gateway.node import AUDIT_DB
@@ -432,6 +436,27 @@ async def test_a_pair_staged_after_the_directory_listed_it_is_adopted_without_a_
         stage(de.node.settings.signing.certificate, de.node.settings.signing.key, new.signing)
         await until(lambda: de.node.signer.kid == kid(new.signing.cert), "DE adopted")
         assert de.node.directory.current().sequence == sequence  # no publication since
+
+
+async def test_an_external_ca_rotation_adopted_leaves_the_next_rotation_free(fed: Harness):
+    """rotate (a CSR), install-next, adoption: the request goes with its key, and the
+    next ``rotate`` is not refused as if a rotation were still staged."""
+    fast_federation(fed)
+    async with fed.start() as (de, _ee):
+        settings = de.node.settings
+        staged_request = rotate(settings, "signing")
+        assert staged_request.csr_path is not None
+        csr = x509.load_pem_x509_csr(staged_request.csr_path.read_bytes())
+        public_key = check_key_type(csr.public_key(), "the CSR")
+        cert = fed.ca.certify(public_key, DE, usage=Usage.SIGNING)
+        install_next(settings, "signing", certificate_to_pem(cert).encode(), anchors=[fed.ca.cert])
+        issued = Issued(load_private_key(staged_request.key_path), cert)
+        old = fed.members["DE"]
+        fed.publish_atomically(listing(fed, [old.tls], [old.signing, issued]))
+        await until(lambda: de.node.signer.kid == kid(cert), "DE adopted the CA's certificate")
+        assert not staged_request.csr_path.exists()
+        again = rotate(settings, "signing")
+    assert again.csr_path == staged_request.csr_path
 
 
 async def test_encrypted_keys_with_a_passphrase_file_serve_and_rotate(fed: Harness):

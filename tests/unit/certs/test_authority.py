@@ -156,3 +156,24 @@ def test_issue_never_overwrites_and_needs_positive_days(ca, tmp_path: Path):
 def test_garbage_is_no_csr(ca):
     with pytest.raises(AdminError, match="not a PEM certificate signing request"):
         issue_certificate(ca, b"hello", source="x.csr")
+
+
+@pytest.mark.parametrize("days", [3651, 10**9])
+def test_issue_gives_ten_years_at_most(ca, days: int):
+    with pytest.raises(AdminError, match="from 1 to 3650"):
+        issue_certificate(ca, csr_pem(), days=days)
+    assert issue_certificate(ca, csr_pem(), days=3650).info.days_left >= 3649
+
+
+def test_init_ca_refuses_a_validity_it_cannot_write(tmp_path: Path):
+    with pytest.raises(AdminError, match="from 1 to 10950"):
+        init_ca(tmp_path / "ca", days=10**9)
+    assert not (tmp_path / "ca").exists()
+
+
+def test_issue_never_writes_through_a_link(ca, tmp_path: Path):
+    out, elsewhere = tmp_path / "de-tls.pem", tmp_path / "elsewhere.pem"
+    out.symlink_to(elsewhere)  # dangling: exists() says no
+    with pytest.raises(ConflictError, match="never overwrites"):
+        issue_certificate(ca, csr_pem(), out=out)
+    assert not elsewhere.exists()

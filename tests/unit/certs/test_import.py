@@ -12,10 +12,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from gateway._crypto import generate_key, now_utc
-from gateway.certs.inventory import import_certificate
+from gateway.certs.inventory import import_certificate, reserved_paths
+from gateway.certs.staging import NEXT, PREVIOUS, staged
 from gateway.errors import AdminError, ConflictError
 from gateway.pki import CertificateAuthority, Usage
-from tests.unit.certs.conftest import DE, EE, pem
+from tests.unit.certs.conftest import DE, EE, node_settings, pem
 
 KEY_USAGE_BITS = (
     "digital_signature",
@@ -240,3 +241,80 @@ def test_several_certificates_or_none_are_refused(ca, tmp_path: Path):
         keep(b"nothing here", tmp_path, anchors=[ca.cert])
     with pytest.raises(AdminError, match="unknown usage"):
         keep(pem(ca.cert), tmp_path, usage="server")
+
+
+# -- where an import may write ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["tls.next", "de-tls.next.pem", "de-sign.previous", "x.next"])
+def test_a_staged_file_name_is_refused(ca, tmp_path: Path, name: str):
+    cert = ca.issue(EE, usage=Usage.TLS).cert
+    with pytest.raises(AdminError, match="a rotation's staged file name"):
+        keep(pem(cert), tmp_path, anchors=[ca.cert], name=name)
+    assert not (tmp_path / "certs").exists()
+
+
+def test_the_node_files_are_reserved(ca, tmp_path: Path):
+    settings = node_settings(tmp_path, ca)
+    reserved = reserved_paths(settings)
+    for pair in (settings.tls, settings.signing):
+        for path in (pair.certificate, pair.key):
+            assert {path, staged(path, NEXT), staged(path, PREVIOUS)} <= reserved
+    assert settings.clients[0].certificate in reserved
+    assert settings.directory.trust_anchor in reserved
+    assert settings.security.client_ca in reserved
+
+
+def test_a_configured_file_not_written_yet_is_never_an_import_target(ca, tmp_path: Path):
+    settings = node_settings(tmp_path, ca)
+    client = settings.clients[0].certificate
+    assert client is not None and client.parent == tmp_path / "certs"
+    client.unlink()  # configured, not there (yet): a free name but for the reservation
+    cert_pem = pem(ca.issue(EE, usage=Usage.TLS).cert)
+    with pytest.raises(ConflictError, match="configured or staged files"):
+        keep(
+            cert_pem,
+            tmp_path,
+            anchors=[ca.cert],
+            name=client.stem,
+            reserved=reserved_paths(settings),
+        )
+    assert not client.exists()
+    # unreserved, the same import would have written it there
+    assert keep(cert_pem, tmp_path, anchors=[ca.cert], name=client.stem).path == client
+
+
+def test_a_made_up_name_skips_the_reserved_ones(ca, tmp_path: Path):
+    first_choice = tmp_path / "certs" / "EE-GOV-70000310-tls.pem"
+    cert = ca.issue(EE, usage=Usage.TLS).cert
+    imported = keep(pem(cert), tmp_path, anchors=[ca.cert], reserved=[first_choice])
+    assert imported.path == tmp_path / "certs" / "EE-GOV-70000310-tls-2.pem"
+    assert not first_choice.exists()
+
+
+@pytest.mark.parametrize(
+    "name", ["a\x00b", "a\nb", "tab\there", "\u202etxt.pem", "\ud800", "", " ", ".", ".."]
+)
+def test_a_name_with_control_characters_is_refused(ca, tmp_path: Path, name: str):
+    cert = ca.issue(EE, usage=Usage.TLS).cert
+    with pytest.raises(AdminError, match="file name of printable characters"):
+        keep(pem(cert), tmp_path, anchors=[ca.cert], name=name)
+
+
+def test_a_name_too_long_for_a_file_system_is_refused(ca, tmp_path: Path):
+    cert = ca.issue(EE, usage=Usage.TLS).cert
+    with pytest.raises(AdminError, match="longer than 255 bytes"):
+        keep(pem(cert), tmp_path, anchors=[ca.cert], name="x" * 252)
+    assert keep(pem(cert), tmp_path, anchors=[ca.cert], name="x" * 251).path.name == (
+        "x" * 251 + ".pem"
+    )
+
+
+def test_an_import_never_follows_a_link_at_its_name(ca, tmp_path: Path):
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    elsewhere = tmp_path / "elsewhere.pem"
+    (certs / "ee.pem").symlink_to(elsewhere)  # dangling: exists() says no, O_EXCL says yes
+    with pytest.raises(ConflictError, match="exists already"):
+        keep(pem(ca.issue(EE, usage=Usage.TLS).cert), tmp_path, anchors=[ca.cert], name="ee")
+    assert not elsewhere.exists()

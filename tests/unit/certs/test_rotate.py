@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import stat
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,8 +13,10 @@ import pytest
 from cryptography import x509
 
 from gateway._crypto import check_key_pair, load_certificate, load_private_key, now_utc
+from gateway.certs.files import rotation_lock
 from gateway.certs.inspect import hosts_of, usage_of
-from gateway.certs.rotate import install_next, rotate
+from gateway.certs.keys import public_key_sha256
+from gateway.certs.rotate import StagedPaths, install_next, rotate
 from gateway.certs.staging import NEXT, staged
 from gateway.errors import AdminError, ConfigError, ConflictError, NotFoundError
 from gateway.pki import Usage
@@ -150,3 +155,115 @@ def test_a_next_tls_certificate_needs_both_purposes(ca, tmp_path: Path):
     client_only = ca.certify(csr.public_key(), DE, usage=Usage.CLIENT)
     with pytest.raises(AdminError, match="needs serverAuth and clientAuth"):
         install_next(settings, "tls", pem(client_only), anchors=[ca.cert])
+
+
+# -- a request left behind, concurrent calls, whole files, days -------------------------
+
+
+def test_a_request_without_a_staged_key_is_no_rotation_under_way(ca, tmp_path: Path):
+    settings = node_settings(tmp_path, ca)
+    first = rotate(settings, "signing")
+    assert first.csr_path is not None
+    first.key_path.unlink()  # as after an adoption that left the request behind
+    again = rotate(settings, "signing")  # no --force needed
+    assert again.csr_path == first.csr_path
+    check_key_pair_of_request(again.csr_path, again.key_path)
+
+
+def test_a_staged_key_with_its_request_is_named_in_the_refusal(ca, tmp_path: Path):
+    settings = node_settings(tmp_path, ca)
+    first = rotate(settings, "signing")
+    with pytest.raises(ConflictError) as refused:
+        rotate(settings, "signing")
+    assert str(first.key_path) in refused.value.message
+    assert str(first.csr_path) in refused.value.message
+
+
+def check_key_pair_of_request(csr_path: Path, key_path: Path) -> None:
+    csr = x509.load_pem_x509_csr(csr_path.read_bytes())
+    assert csr.public_key() == load_private_key(key_path).public_key()
+
+
+def test_concurrent_rotations_leave_a_key_beside_its_own_request(ca, tmp_path: Path):
+    settings = node_settings(tmp_path, ca)
+    rotate(settings, "tls", key_type_name="ed25519")
+
+    def again(_: int) -> str:
+        return rotate(settings, "tls", key_type_name="ed25519", force=True).public_key_sha256
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        made = list(pool.map(again, range(12)))
+    paths = StagedPaths.of(settings.tls)
+    check_key_pair_of_request(paths.csr, paths.key)
+    assert public_key_sha256(load_private_key(paths.key).public_key()) in made
+    assert stat.S_IMODE(paths.key.stat().st_mode) == 0o600
+    assert not list(paths.key.parent.glob(".*.tmp"))  # every file written whole
+
+
+def test_concurrent_rotations_without_force_stage_one(ca, tmp_path: Path):
+    settings = node_settings(tmp_path, ca)
+
+    def once(_: int) -> str:
+        try:
+            return rotate(settings, "signing", key_type_name="ed25519").public_key_sha256
+        except ConflictError:
+            return "refused"
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        made = list(pool.map(once, range(4)))
+    assert made.count("refused") == 3
+    paths = StagedPaths.of(settings.signing)
+    check_key_pair_of_request(paths.csr, paths.key)
+
+
+def test_rotate_waits_for_the_lock_of_its_pair(ca, tmp_path: Path):
+    settings = node_settings(tmp_path, ca)
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with rotation_lock(settings.tls.key):
+            held.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(5)
+    rotate(settings, "signing", key_type_name="ed25519")  # another pair's lock: no wait
+    assert not release.is_set()
+    started = time.monotonic()
+    threading.Timer(0.2, release.set).start()
+    rotate(settings, "tls", key_type_name="ed25519")  # waits for the holder to let go
+    assert release.is_set() and time.monotonic() - started >= 0.2
+    holder.join()
+
+
+def test_install_next_writes_the_certificate_whole(ca, tmp_path: Path):
+    settings = node_settings(tmp_path, ca)
+    rotate(settings, "signing")
+    installed = install_next(
+        settings, "signing", external_certificate(ca, settings), anchors=[ca.cert]
+    )
+    assert stat.S_IMODE(installed.certificate_path.stat().st_mode) == 0o644
+    assert not list(installed.certificate_path.parent.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("days", [0, -1, 3651, 10**9])
+def test_rotate_refuses_a_validity_outside_ten_years(ca, tmp_path: Path, days: int):
+    settings = node_settings(tmp_path, ca)
+    for authority in (ca, None):
+        with pytest.raises(AdminError, match="from 1 to 3650"):
+            rotate(settings, "tls", ca=authority, days=days)
+    assert not staged(settings.tls.key, NEXT).exists()
+
+
+def test_ten_years_is_the_longest_validity(ca, tmp_path: Path):
+    settings = node_settings(tmp_path, ca)
+    result = rotate(settings, "signing", ca=ca, days=3650)
+    assert result.certificate is not None
+    cert = load_certificate(staged(settings.signing.certificate, NEXT))
+    assert cert.not_valid_after_utc - cert.not_valid_before_utc == timedelta(days=3650)
+
+
+def test_with_a_request_the_result_says_the_ca_decides_the_validity(ca, tmp_path: Path):
+    result = rotate(node_settings(tmp_path, ca), "tls", days=30)
+    assert any("the CA decides its validity" in step for step in result.next_steps)

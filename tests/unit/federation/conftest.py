@@ -5,10 +5,14 @@ Usage (in a test)::
     def test_x(draft, pki):
         draft.grant(CLIENT, OFFEN)
         directory = Directory.from_json(draft.document)
+
+    disk_full(monkeypatch, draft_path)   # saving the draft fails with ENOSPC from now on
 """
 
 from __future__ import annotations
 
+import errno
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,6 +22,7 @@ import pytest
 
 from gateway._crypto import certificate_to_pem, now_utc
 from gateway.directory_cli import build_directory
+from gateway.federation._files import write_atomic
 from gateway.federation.draft import Draft
 from gateway.pki import CertificateAuthority, Issued, Usage
 
@@ -56,6 +61,18 @@ class Pki:
 
 def pem(issued: Issued | CertificateAuthority) -> str:
     return certificate_to_pem(issued.cert)
+
+
+def disk_full(monkeypatch: pytest.MonkeyPatch, draft_path: Path) -> None:
+    """Saving the draft fails as on a full disk (which cannot be had here: tests run as
+    root on a filesystem without quotas); the publication files are written as usual."""
+
+    def no_space(path: Path, data: bytes, **kwargs: Any) -> None:
+        if path == draft_path:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        write_atomic(path, data, **kwargs)
+
+    monkeypatch.setattr("gateway.federation.draft.write_atomic", no_space)
 
 
 @pytest.fixture(scope="session")

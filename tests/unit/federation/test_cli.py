@@ -18,7 +18,7 @@ from gateway.directory import verify_directory
 from gateway.federation.draft import Draft
 from gateway.pki import Issued
 from tests.unit.federation.admin_api import BEARER, AdminApi, closed_port, serving
-from tests.unit.federation.conftest import CLIENT, DE, EE, NL, OFFEN
+from tests.unit.federation.conftest import CLIENT, DE, EE, NL, OFFEN, disk_full
 
 
 @contextlib.contextmanager
@@ -336,3 +336,41 @@ def test_push_settings_are_checked_before_publishing(draft_path, pki, tmp_path, 
     assert f"file {tmp_path / 'a'} does not exist" in capsys.readouterr().err
     assert not out.exists()
     assert Draft.load(draft_path).sequence == 10
+
+
+async def test_publish_pushes_even_when_the_draft_cannot_be_saved(
+    draft_path, pki, tmp_path, capsys, monkeypatch
+):
+    cert, key = pki.operator.write(tmp_path / "operator")
+    token_file = tmp_path / "admin.token"
+    token_file.write_text(BEARER + "\n")
+    out = tmp_path / "directory.jws"
+    disk_full(monkeypatch, draft_path)
+    api = AdminApi()
+    async with serving(api.app()) as url:
+        code = await asyncio.to_thread(
+            xgw,
+            *("directory", "publish", "--draft", draft_path, "--key", key, "--cert", cert),
+            *("-o", out, "--push", url, "--token-file", token_file, "--json"),
+        )
+    captured = capsys.readouterr()
+    assert code == 0  # sequence 11 is live: not a refusal
+    assert api.received == [out.read_text().strip()]
+    report = orjson.loads(captured.out)
+    (warning,) = report["publication"]["warnings"]
+    assert "sequence 11 is published, but the draft draft.json was not saved" in warning
+    assert f"warning: {warning}" in captured.err
+    assert report["pushed"][0]["adopted"] is True
+    assert Draft.load(draft_path).sequence == 10
+
+
+def test_publish_refuses_a_validity_over_seven_days(draft_path, pki, tmp_path, capsys):
+    cert, key = pki.operator.write(tmp_path / "operator")
+    out = tmp_path / "directory.jws"
+    base = ("directory", "publish", "--draft", draft_path, "--key", key, "--cert", cert, "-o", out)
+    assert xgw(*base, "--valid-hours", "169") == 1
+    assert "the validity is at most 168 hours (7 days), got 169" in capsys.readouterr().err
+    assert xgw(*base, "--valid-hours", "inf") == 1
+    assert "positive number of hours, got inf" in capsys.readouterr().err
+    assert not out.exists()
+    assert xgw(*base, "--valid-hours", "168") == 0

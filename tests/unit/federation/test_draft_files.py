@@ -17,7 +17,9 @@ def test_load_and_save_round_trip(draft, draft_path):
     again = Draft.load(draft_path)
     assert again.document == draft.document
     assert {"code": "buergeramt", "name": "Bürgeramt"} in again.member_json(DE)["subsystems"]
-    assert [p.name for p in draft_path.parent.iterdir()] == ["draft.json"]  # no temp files
+    # No temp files; the lock stays (deleting it could let two editors in at once).
+    assert sorted(p.name for p in draft_path.parent.iterdir()) == ["draft.json", "draft.json.lock"]
+    assert oct((draft_path.parent / "draft.json.lock").stat().st_mode & 0o777) == "0o600"
 
 
 def test_load_a_missing_draft_names_the_command_that_makes_one(tmp_path):

@@ -6,10 +6,15 @@ Usage (in a test)::
     nxt = member.stage("signing")                    # sign.next.pem/.key, returns the Issued
     keys = member.keys()                             # NodeKeys over those files
     directory = listing(ca, tls=[member.tls], signing=[member.signing, nxt], sequence=2)
+    await serve_once(server_context, client_context)  # SHA-256 of what the server presents
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -119,3 +124,23 @@ def listing(
         "revoked": [{"serial": format(i.cert.serial_number, "x")} for i in revoked],
     }
     return Directory.from_json(document)
+
+
+async def serve_once(context: ssl.SSLContext, client: ssl.SSLContext) -> str:
+    """SHA-256 of the certificate a server with ``context`` presents to a new client."""
+
+    async def hang_up(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, HOST, 0, ssl=context)
+    try:
+        port = server.sockets[0].getsockname()[1]
+        _reader, writer = await asyncio.open_connection(HOST, port, ssl=client)
+        der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
+        writer.close()
+        with contextlib.suppress(OSError, ssl.SSLError):
+            await writer.wait_closed()
+    finally:
+        server.close()
+        await server.wait_closed()
+    return hashlib.sha256(der).hexdigest()

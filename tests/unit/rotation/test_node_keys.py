@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import hashlib
 import logging
 import os
 import shutil
@@ -20,7 +17,7 @@ from gateway.errors import ConfigError
 from gateway.pki import CertificateAuthority
 from gateway.rotation import ADOPTED, NOTHING_STAGED, REFUSED, WAITING, NodeKeys
 from gateway.trust import peer_server_context
-from tests.unit.rotation.rotation_support import HOST, KeyedMember, issue, listing
+from tests.unit.rotation.rotation_support import KeyedMember, issue, listing, serve_once
 
 
 @pytest.fixture(scope="module")
@@ -158,26 +155,6 @@ async def test_a_directory_listing_it_long_before_the_start_is_adopted_at_once(m
     directory = listing(ca, tls=[member.tls], signing=[member.signing, nxt], issued=an_hour_ago)
     outcome = by_usage(await keys.adopt_staged(directory))["signing"]
     assert outcome.state == ADOPTED
-
-
-async def serve_once(context: ssl.SSLContext, client: ssl.SSLContext) -> str:
-    """SHA-256 of the certificate a server with ``context`` presents to a new client."""
-
-    async def hang_up(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.close()
-
-    server = await asyncio.start_server(hang_up, HOST, 0, ssl=context)
-    try:
-        port = server.sockets[0].getsockname()[1]
-        _reader, writer = await asyncio.open_connection(HOST, port, ssl=client)
-        der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
-        writer.close()
-        with contextlib.suppress(OSError, ssl.SSLError):
-            await writer.wait_closed()
-    finally:
-        server.close()
-        await server.wait_closed()
-    return hashlib.sha256(der).hexdigest()
 
 
 async def test_tracked_contexts_present_the_new_certificate_and_pins_are_rebuilt(
