@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from gateway import __version__
 from gateway.admin import cli as admin_cli
 from gateway.certs import cli as certs_cli
+from gateway.demo import cli as demo_cli
 from gateway.errors import ConfigError, GatewayError
 from gateway.federation import cli as federation_cli
 from gateway.logs import configure_logging
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from gateway.audit.body_keys import BodyKeyring
     from gateway.audit.tree_head import TreeHeadSigner
     from gateway.settings import Settings
+    from gateway.storage.factory import AuditSource
 
 __all__ = ["main"]
 
@@ -86,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
         help="where certificates, configs and data go (default: a temp dir)",
     )
     demo.set_defaults(func=_demo)
+    demo_cli.add_commands(demo, common)  # xgw demo init | register (docs/docker.md)
 
     _add_directory(sub, common)
     _add_audit(sub, common)
@@ -391,14 +394,16 @@ def _directory_show(args: argparse.Namespace) -> int:
     return directory_cli.show(args.directory, args.trust_anchor, args.json)
 
 
-def _audit_db(args: argparse.Namespace) -> tuple[Path, Settings | None]:
-    """The audit database the arguments name, and the settings when --config gave it."""
+def _audit_db(args: argparse.Namespace) -> tuple[AuditSource, Settings | None]:
+    """The audit database the arguments name, and the settings when --config gave it
+    (whose [storage] may name PostgreSQL)."""
     from gateway.node import AUDIT_DB
     from gateway.settings import Settings
+    from gateway.storage.factory import audit_source
 
     if args.config is not None:
         settings = Settings.from_toml(args.config)
-        return settings.data_dir / AUDIT_DB, settings
+        return audit_source(settings), settings
     return (args.db or args.data_dir / AUDIT_DB), None
 
 
@@ -457,7 +462,7 @@ def _audit_prove(args: argparse.Namespace) -> int:
     from gateway.settings import Settings
 
     anchors = [load_certificate(p, key_name="--trust-anchor") for p in args.trust_anchor]
-    signer = None
+    signer, settings = None, None
     if args.config is not None:
         settings = Settings.from_toml(args.config)
         data_dir = settings.data_dir
@@ -479,6 +484,7 @@ def _audit_prove(args: argparse.Namespace) -> int:
         signer=signer,
         directories=args.directory,
         as_json=args.json,
+        settings=settings,
     )
 
 
@@ -578,11 +584,11 @@ def _audit_body(args: argparse.Namespace) -> int:
 def _audit_purge_bodies(args: argparse.Namespace) -> int:
     from gateway.audit.body_commands import purge
     from gateway.audit.body_policy import BodyRules
-    from gateway.node import AUDIT_DB
     from gateway.settings import Settings
+    from gateway.storage.factory import audit_source
 
     settings = Settings.from_toml(args.config)
-    return purge(settings.data_dir / AUDIT_DB, BodyRules.from_settings(settings), as_json=args.json)
+    return purge(audit_source(settings), BodyRules.from_settings(settings), as_json=args.json)
 
 
 def _audit_body_key_new(args: argparse.Namespace) -> int:

@@ -15,7 +15,6 @@ instead of inline PEM; docs/directory.md describes it.
 
 from __future__ import annotations
 
-import os
 import time
 import tomllib
 from collections.abc import Mapping
@@ -46,6 +45,7 @@ from gateway.directory import (
     verify_directory,
 )
 from gateway.errors import CertValidationError, ConfigError, DirectoryError
+from gateway.files import write_atomic
 
 __all__ = ["build_directory", "create", "directory_summary", "show", "sign"]
 
@@ -194,14 +194,6 @@ def _next_sequence(out_path: Path) -> int:
     return max(int(time.time()), previous + 1)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    # A gateway refreshing from this file must never read half of it.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def create(
     spec_path: Path, out_path: Path, *, valid_hours: float = 24.0, sequence: int | None = None
 ) -> int:
@@ -209,7 +201,7 @@ def create(
     spec = _read_spec(spec_path)
     seq = sequence if sequence is not None else _next_sequence(out_path)
     doc = build_directory(spec, spec_path.parent, valid_hours=valid_hours, sequence=seq)
-    _write_atomic(out_path, orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
+    write_atomic(out_path, orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
     print(
         f"wrote unsigned directory {doc['instance']} sequence {seq} "
         f"(expires {doc['expires']}) to {out_path}"
@@ -244,7 +236,7 @@ def sign(in_path: Path, key_path: Path, cert_path: Path, out_path: Path) -> int:
         directory = verify_directory(token, [cert])
     except DirectoryError as exc:
         raise ConfigError("input", f"{in_path}: {exc.message}") from exc
-    _write_atomic(out_path, token.encode("ascii") + b"\n")
+    write_atomic(out_path, token.encode("ascii") + b"\n")
     print(
         f"signed directory {directory.instance} sequence {directory.sequence} "
         f"(expires {format_timestamp(directory.expires)}) with kid {kid(cert)}; "

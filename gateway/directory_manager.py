@@ -13,6 +13,11 @@ Usage::
 The history (``<data dir>/directories/<sequence>.jws``) is written when a new
 publication is adopted and never pruned: directories are small, and an evidence
 bundle of an old exchange needs the one that listed its certificates then.
+
+With a ``store`` (``gateway.storage.base.DirectoryStore``: PostgreSQL, several nodes of
+one member) every adopted publication is also kept there: its highest sequence is every
+node's floor and serves when the source is down, each refresh also looks there (a
+directory pushed to one node reaches the others), and the history is shared.
 """
 
 from __future__ import annotations
@@ -33,7 +38,8 @@ import aiohttp
 from cryptography import x509
 
 from gateway.directory import Directory, format_timestamp, inspect_token, verify_directory
-from gateway.errors import ConfigError, DirectoryError
+from gateway.errors import AuditError, ConfigError, DirectoryError
+from gateway.storage.base import DirectoryStore
 
 __all__ = [
     "FETCH_TIMEOUT",
@@ -104,6 +110,13 @@ def load_directory_history(history: Path) -> list[tuple[Path, str]]:
     return kept
 
 
+def _verify_as_issued(token: str, anchors: Sequence[x509.Certificate]) -> Directory:
+    """A kept publication, checked as of its own issue time: an expired copy still
+    proves its sequence (the rollback floor)."""
+    issued = datetime.fromisoformat(str(inspect_token(token)[1]["issued"]).replace("Z", "+00:00"))
+    return verify_directory(token, anchors, now=issued)
+
+
 async def _read_limited(response: aiohttp.ClientResponse, url: str) -> bytes:
     body = bytearray()
     async for chunk in response.content.iter_chunked(65536):
@@ -144,6 +157,7 @@ class DirectoryManager:
         ssl: SSLContext | None = None,
         cache: Path | None = None,
         history: Path | None = None,
+        store: DirectoryStore | None = None,
     ) -> None:
         if not trust_anchors:
             raise ConfigError("directory.trust_anchors", "at least one certificate is needed")
@@ -160,6 +174,8 @@ class DirectoryManager:
         # Every publication adopted, kept for evidence bundles (beside the cache by default).
         self._history = history or (cache.parent / HISTORY_DIR if cache is not None else None)
         self._floor = -1
+        self._store = store  # shared with the member's other nodes
+        self._keeping: set[asyncio.Task[None]] = set()  # writes to the store under way
         self.on_change: list[Callable[[Directory], None]] = []
 
     async def __aenter__(self) -> DirectoryManager:
@@ -179,6 +195,7 @@ class DirectoryManager:
         if self._task is not None:
             return
         await asyncio.to_thread(self._load_cache)
+        await self._load_shared()
         await self.refresh()
         self._task = asyncio.create_task(self._refresh_loop(), name="xgw-directory-refresh")
 
@@ -188,6 +205,7 @@ class DirectoryManager:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self._kept()
 
     async def _refresh_loop(self) -> None:
         while True:
@@ -200,8 +218,10 @@ class DirectoryManager:
         Never raises: ``start()`` and the refresh loop rely on it.
         """
         try:
+            await self._adopt_shared()
             token = await self._fetch()
             self._accept(token)
+            await self._kept()
         except DirectoryError as exc:
             self._refused(exc)
             return False
@@ -250,11 +270,7 @@ class DirectoryManager:
         if self._cache is None or not self._cache.exists():
             return
         try:
-            token = load_directory_token(str(self._cache))
-            header_doc = inspect_token(token)[1]
-            issued = datetime.fromisoformat(str(header_doc["issued"]).replace("Z", "+00:00"))
-            # Checked as of its own issue time: an expired copy still proves its sequence.
-            cached = verify_directory(token, self._anchors, now=issued)
+            cached = _verify_as_issued(load_directory_token(str(self._cache)), self._anchors)
         except (DirectoryError, KeyError, ValueError) as exc:
             _logger.warning("cached directory %s ignored: %s", self._cache, exc)
             return
@@ -264,6 +280,72 @@ class DirectoryManager:
             self._current, self._problem = cached, ""
             _logger.info("directory sequence %d restored from %s", cached.sequence, self._cache)
             self._notify(cached)
+
+    async def _load_shared(self) -> None:
+        """The store's latest publication, as the file cache: the floor, and current if valid."""
+        token = await self._shared_latest()
+        if token is None:
+            return
+        try:
+            shared = _verify_as_issued(token, self._anchors)
+        except (DirectoryError, KeyError, ValueError) as exc:
+            _logger.warning("shared directory ignored: %s", exc)
+            return
+        if shared.sequence <= self._floor:
+            return
+        self._floor = shared.sequence
+        self._save_cache(token)
+        self._keep_in_history(shared)
+        current = self._current
+        if datetime.now(UTC) < shared.expires and (
+            current is None or shared.sequence > current.sequence
+        ):
+            self._current, self._problem = shared, ""
+            _logger.info("directory sequence %d restored from the database", shared.sequence)
+            self._notify(shared)
+
+    async def _adopt_shared(self) -> None:
+        """Adopt a newer publication another node kept (an admin push to that node)."""
+        token = await self._shared_latest()
+        current = self._current
+        if token is not None and (current is None or token != current.token):
+            try:
+                self._accept(token)
+            except DirectoryError as exc:  # older, expired, or the same: the source decides
+                _logger.debug("shared directory not adopted: %s", exc.message)
+
+    async def _shared_latest(self) -> str | None:
+        if self._store is None:
+            return None
+        try:
+            return await self._store.latest()
+        except AuditError as exc:
+            _logger.warning("cannot read the shared directory: %s", exc.message)
+            return None
+
+    def _keep_shared(self, directory: Directory) -> None:
+        """Keep an adopted publication in the store; refresh and close wait for it."""
+        if self._store is None:
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._store_publication(self._store, directory), name="xgw-directory-keep"
+        )
+        self._keeping.add(task)
+        task.add_done_callback(self._keeping.discard)
+
+    async def _store_publication(self, store: DirectoryStore, directory: Directory) -> None:
+        try:
+            await store.keep(directory.sequence, directory.token)
+        except AuditError as exc:  # the node works on; the next adoption keeps again
+            _logger.warning(
+                "cannot keep directory sequence %d in the database: %s",
+                directory.sequence,
+                exc.message,
+            )
+
+    async def _kept(self) -> None:
+        if self._keeping:
+            await asyncio.gather(*list(self._keeping))
 
     def _save_cache(self, token: str) -> None:
         if self._cache is None:
@@ -318,6 +400,7 @@ class DirectoryManager:
         self._floor = directory.sequence
         self._save_cache(token)
         self._keep_in_history(directory)
+        self._keep_shared(directory)
         _logger.info(
             "directory accepted: %s sequence %d, issued %s, expires %s (from %s)",
             directory.instance,

@@ -30,7 +30,6 @@ warns once per publication as it enters that window, and once more when it ends.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from pathlib import Path
 from cryptography import x509
 
 from gateway._crypto import fingerprint, load_certificates, now_utc, validity
+from gateway.background import Background
 from gateway.directory import Directory, format_timestamp
 from gateway.directory_manager import DirectoryManager
 from gateway.errors import CertValidationError, ConfigError, DirectoryError
@@ -213,18 +213,13 @@ class ExpiryWatch:
         self.directory = directory
         self.certificates = certificates or NodeCertificates(settings)
         self._warned: tuple[int, bool] | None = None  # (sequence, ended) warned last
-        self._task: asyncio.Task[None] | None = None
+        self._task = Background("xgw-expiry-watch", self._run)
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="xgw-expiry-watch")
+        self._task.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._task.stop()
 
     def report(self, now: datetime | None = None) -> int:
         """Log the full report now; the number of WARNING lines it wrote."""

@@ -47,6 +47,7 @@ from gateway.replay import ReplayCache
 from gateway.rotation import NodeKeys
 from gateway.settings import Settings
 from gateway.signing import HopSigner
+from gateway.storage.factory import NodeStorage
 from gateway.trust import (
     PeerIdentifier,
     add_cas,
@@ -112,11 +113,14 @@ class Node:
         credentials = load_credentials(settings, recover=True)
         keys = credentials.keys
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        # SQLite files, or the PostgreSQL database the member's nodes share (schema checked).
+        storage = await stack.enter_async_context(NodeStorage.open(settings))
         directory = DirectoryManager(
             settings.directory.source,
             [credentials.trust_anchor],
             refresh_interval=settings.directory.refresh_interval,
             cache=settings.data_dir / DIRECTORY_CACHE,
+            store=storage.directories,
         )
         await directory.start()
         stack.push_async_callback(directory.close)
@@ -132,7 +136,7 @@ class Node:
         rules = BodyRules.from_settings(settings)
         keyring = credentials.body_keys or _data_dir_body_key(settings, rules)
         vault = BodyVault(keyring, rules, settings.audit.max_body_bytes)
-        audit = AuditLog.sqlite(settings.data_dir / AUDIT_DB, bodies=vault)
+        audit = AuditLog(storage.audit, bodies=vault)
         await audit.open()
         stack.push_async_callback(audit.close)
         # Every directory adopted from now on is an admin event (the first load came before).
@@ -150,7 +154,7 @@ class Node:
         body_purge = BodyPurgeSchedule(audit, rules, settings.audit.body_purge_interval)
         body_purge.start()
         stack.push_async_callback(body_purge.stop)
-        replay = ReplayCache(settings.security.replay_window)
+        replay = ReplayCache(settings.security.replay_window, claims=storage.nonces)
         await _reload_nonces(replay, audit)
 
         timeouts = settings.timeouts

@@ -65,7 +65,7 @@ from gateway._crypto import (
 from gateway.audit.admin_events import SYSTEM, admin_record
 from gateway.audit.record import AuditRecord
 from gateway.audit.tree_head import TreeHeadSigner
-from gateway.certs.files import rotation_lock, sync_directory
+from gateway.certs.files import rotation_lock
 from gateway.certs.rotate import next_request
 from gateway.certs.staging import NEXT, PREVIOUS, staged
 from gateway.directory import Directory, format_timestamp
@@ -76,6 +76,7 @@ from gateway.errors import (
     ConflictError,
     DirectoryError,
 )
+from gateway.files import sync_directory
 from gateway.settings import KeyPairSettings, Settings
 from gateway.signing import HopSigner
 from gateway.trust import PinnedContexts

@@ -366,6 +366,12 @@ class Settings:
                 )
         if data:
             raise ConfigError(next(iter(data)), "unknown section or key")
+        source = sections["directory"].source
+        if not _URL.match(source) and not Path(source).expanduser().is_absolute():
+            # A file path, relative to the config file like every other path.
+            sections["directory"] = dataclasses.replace(
+                sections["directory"], source=str(base_dir / Path(source).expanduser())
+            )
         settings = cls(**sections)
         _check_consistency(settings)
         return settings
@@ -625,6 +631,7 @@ def _check_admin(admin: AdminSettings, operations: OperationsSettings) -> None:
 
 
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
+_URL = re.compile(r"^https?://", re.IGNORECASE)
 _REGION_KEY = re.compile("[0-9]{2}|[0-9]{5}|[0-9]{8}|[0-9]{12}")
 
 

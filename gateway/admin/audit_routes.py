@@ -16,7 +16,6 @@ a read-only connection while the gateway keeps writing.
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -29,9 +28,9 @@ from gateway.audit.commands import consistency_json, inclusion_json, tree_head_j
 from gateway.audit.prove import directory_candidates, prove_exchange
 from gateway.directory_manager import HISTORY_DIR
 from gateway.errors import AuditError, NotFoundError
-from gateway.node import AUDIT_DB, DIRECTORY_CACHE, Node
+from gateway.node import DIRECTORY_CACHE, Node
 from gateway.storage.base import StoredEntry, StoredTreeHead
-from gateway.storage.sqlite import SQLiteAuditStore
+from gateway.storage.factory import AuditSource, audit_source, kept_directories, open_audit_store
 
 __all__ = ["BUNDLE_MEDIA_TYPE", "routes"]
 
@@ -40,7 +39,7 @@ BUNDLE_MEDIA_TYPE = "application/json"
 
 def routes(node: Node) -> list[Route]:
     data_dir = node.settings.data_dir
-    db = data_dir / AUDIT_DB
+    db = audit_source(node.settings)  # the data directory's file, or the shared database
 
     async def tree_head(request: web.Request, actor: TokenActor) -> Reply:
         state = await tree_head_json(db, None)
@@ -85,6 +84,7 @@ def routes(node: Node) -> list[Route]:
         if latest is None or latest.tree_size <= entries[-1].seq:
             await node.tree_heads.sign_now()  # the bundle needs a head that covers them
         candidates = directory_candidates(data_dir / HISTORY_DIR, data_dir / DIRECTORY_CACHE)
+        candidates += await kept_directories(node.settings)  # the nodes' shared ones
         anchor = load_certificate(
             node.settings.directory.trust_anchor, key_name="directory.trust_anchor"
         )
@@ -109,15 +109,13 @@ async def _proof(computing: Awaitable[dict[str, Any]]) -> dict[str, Any]:
         raise NotFoundError(exc.message) from None
 
 
-async def _entries(db: Path, exchange_id: str) -> tuple[list[StoredEntry], StoredTreeHead | None]:
+async def _entries(
+    db: AuditSource, exchange_id: str
+) -> tuple[list[StoredEntry], StoredTreeHead | None]:
     """The exchange's records and the latest signed head; NotFoundError without records."""
-    store = SQLiteAuditStore(db, readonly=True)
-    await store.open()
-    try:
+    async with open_audit_store(db, readonly=True) as store:
         entries = await store.entries_for_exchange(exchange_id)
         latest = await store.latest_tree_head()
-    finally:
-        await store.close()
     if not entries:
         raise NotFoundError(f"no audit records of exchange {exchange_id!r}")
     return entries, latest

@@ -31,7 +31,7 @@ from gateway.audit.record import AuditRecord
 from gateway.errors import AuditError
 from gateway.signing import body_digest
 from gateway.storage.base import StoredEntry
-from gateway.storage.sqlite import SQLiteAuditStore
+from gateway.storage.factory import AuditSource, audit_store, source_name
 
 __all__ = ["keyring_of", "list_keys", "new_key", "print_body", "purge"]
 
@@ -48,7 +48,7 @@ def keyring_of(paths: list[Path], default: Path | None, *, key_name: str) -> Bod
 
 
 def print_body(
-    db: Path,
+    db: AuditSource,
     keyring: BodyKeyring | None,
     exchange_id: str,
     *,
@@ -90,14 +90,14 @@ def _write(out: Path | None, data: bytes) -> None:
 
 
 async def _read(
-    db: Path,
+    db: AuditSource,
     keyring: BodyKeyring | None,
     exchange_id: str,
     kind: str,
     direction: str | None,
     seq: int | None,
 ) -> tuple[StoredEntry, AuditRecord, bytes]:
-    store = SQLiteAuditStore(db, readonly=True)
+    store = audit_store(db, readonly=True)
     await store.open()
     try:
         entry = _one_entry(
@@ -154,20 +154,20 @@ def _why_none(record: AuditRecord) -> str:
     )
 
 
-def purge(db: Path, rules: BodyRules, *, as_json: bool) -> int:
+def purge(db: AuditSource, rules: BodyRules, *, as_json: bool) -> int:
     """Delete every body the configuration no longer keeps; print how many."""
     deleted = asyncio.run(_purge(db, rules))
     if as_json:
-        print(json.dumps({"database": str(db), "purged": deleted}))
+        print(json.dumps({"database": source_name(db), "purged": deleted}))
     else:
-        print(f"{db}: purged {deleted} message bodies")
+        print(f"{source_name(db)}: purged {deleted} message bodies")
     return 0
 
 
-async def _purge(db: Path, rules: BodyRules) -> int:
-    if not db.is_file():
+async def _purge(db: AuditSource, rules: BodyRules) -> int:
+    if isinstance(db, Path) and not db.is_file():
         raise AuditError(f"audit store {db}: no such file")
-    store = SQLiteAuditStore(db)
+    store = audit_store(db)
     await store.open()
     try:
         return await purge_bodies(store, rules)
@@ -185,7 +185,7 @@ def new_key(path: Path, *, as_json: bool) -> int:
     return 0
 
 
-def list_keys(db: Path, keyring: BodyKeyring | None, *, as_json: bool) -> int:
+def list_keys(db: AuditSource, keyring: BodyKeyring | None, *, as_json: bool) -> int:
     """The keys given and how many stored bodies each sealed; 1 if some cannot be opened."""
     counts = asyncio.run(_key_counts(db))
     markers = counts.pop(None, 0)
@@ -211,8 +211,8 @@ def list_keys(db: Path, keyring: BodyKeyring | None, *, as_json: bool) -> int:
     return 1 if unknown else 0
 
 
-async def _key_counts(db: Path) -> dict[str | None, int]:
-    store = SQLiteAuditStore(db, readonly=True)
+async def _key_counts(db: AuditSource) -> dict[str | None, int]:
+    store = audit_store(db, readonly=True)
     await store.open()
     try:
         return await store.body_key_counts()

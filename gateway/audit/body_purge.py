@@ -18,13 +18,13 @@ purge never holds up the exchanges' commits for long.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from datetime import UTC, datetime
 
 from gateway.audit.body_policy import BodyRules
 from gateway.audit.log import AuditLog
+from gateway.background import Background
 from gateway.errors import AuditError
 from gateway.storage.base import AuditStore
 
@@ -68,18 +68,13 @@ class BodyPurgeSchedule:
         self.rules = rules
         self.interval = interval
         self.runs = 0  # completed purges
-        self._task: asyncio.Task[None] | None = None
+        self._task = Background("xgw-body-purge", self._run)
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="xgw-body-purge")
+        self._task.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._task.stop()
 
     async def purge_now(self, *, now: float | None = None) -> int:
         """Purge now (``AuditError`` if the store fails)."""

@@ -21,11 +21,13 @@ from pathlib import Path
 from cryptography import x509
 
 from gateway.audit.bundle import MAX_BUNDLE_BYTES, BundleError, check_bundle
-from gateway.audit.prove import directory_candidates, prove_exchange
+from gateway.audit.prove import Proven, directory_candidates, prove_exchange
 from gateway.audit.tree_head import TreeHeadSigner
 from gateway.directory_manager import HISTORY_DIR
 from gateway.errors import AuditError
 from gateway.node import AUDIT_DB, DIRECTORY_CACHE
+from gateway.settings import Settings
+from gateway.storage.factory import AuditSource, audit_source, kept_directories
 
 __all__ = ["check", "prove"]
 
@@ -39,13 +41,18 @@ def prove(
     signer: TreeHeadSigner | None,
     directories: Sequence[Path] = (),
     as_json: bool = False,
+    settings: Settings | None = None,
 ) -> int:
-    """Write the bundle of ``exchange_id`` to ``out`` (atomically); AuditError when refused."""
+    """Write the bundle of ``exchange_id`` to ``out`` (atomically); AuditError when refused.
+
+    With ``settings`` the log is the one they name (PostgreSQL too), and the directories
+    the nodes kept in the database are candidates as well.
+    """
     candidates = directory_candidates(
         data_dir / HISTORY_DIR, data_dir / DIRECTORY_CACHE, directories
     )
     proven = asyncio.run(
-        prove_exchange(data_dir / AUDIT_DB, exchange_id, candidates, trust_anchors, signer=signer)
+        _prove(data_dir, exchange_id, candidates, trust_anchors, signer=signer, settings=settings)
     )
     partial = out.with_name(out.name + ".partial")
     try:
@@ -63,6 +70,22 @@ def prove(
         print(f"{out}: evidence bundle written, and it checks out:")
         print(proven.report.summary())
     return 0
+
+
+async def _prove(
+    data_dir: Path,
+    exchange_id: str,
+    candidates: list[tuple[str, str]],
+    trust_anchors: Sequence[x509.Certificate],
+    *,
+    signer: TreeHeadSigner | None,
+    settings: Settings | None,
+) -> Proven:
+    if settings is None:
+        db: AuditSource = data_dir / AUDIT_DB
+    else:
+        db, candidates = audit_source(settings), candidates + await kept_directories(settings)
+    return await prove_exchange(db, exchange_id, candidates, trust_anchors, signer=signer)
 
 
 def check(path: Path, trust_anchors: Sequence[x509.Certificate], *, as_json: bool) -> int:

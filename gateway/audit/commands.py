@@ -11,6 +11,7 @@ Proofs and tree heads are printed as JSON an outside verifier can check with the
 algorithms of RFC 9162 (docs/audit-log.md, "Proofs"): hashes in lowercase hex,
 the record as its canonical JSON text, the signed tree head as its compact JWS.
 Everything but signing opens the database read-only and can run beside a gateway.
+``db`` is an SQLite file or a PostgreSQL DSN (``gateway.storage.factory.AuditSource``).
 """
 
 from __future__ import annotations
@@ -18,23 +19,22 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from cryptography import x509
 
+from gateway.audit.log import sign_stored_tree_head
 from gateway.audit.merkle import leaf_hash
 from gateway.audit.tree import StoredTree, build_missing_tree
 from gateway.audit.tree_head import (
     TreeHeadError,
     TreeHeadSigner,
-    sign_and_store,
     unverified_tree_head,
 )
-from gateway.audit.verify import VerifyResult, verify_sqlite
+from gateway.audit.verify import VerifyResult, verify_store
 from gateway.errors import AuditError
-from gateway.storage.base import StoredTreeHead
-from gateway.storage.sqlite import SQLiteAuditStore
+from gateway.storage.base import AuditStore, StoredTreeHead
+from gateway.storage.factory import AuditSource, audit_store, source_name
 
 __all__ = [
     "consistency_json",
@@ -48,14 +48,15 @@ __all__ = [
 
 
 def verify(
-    db: Path,
+    db: AuditSource,
     *,
     certificates: Sequence[x509.Certificate] | None,
     member: str | None,
     as_json: bool,
 ) -> int:
     """Check the whole log; 0 when it is intact, 1 naming the first bad record."""
-    result = asyncio.run(verify_sqlite(db, certificates=certificates, member=member))
+    store = audit_store(db, readonly=True)
+    result = asyncio.run(verify_store(store, certificates=certificates, member=member))
     if as_json:
         print(json.dumps(_result_json(db, result)))
     else:
@@ -65,9 +66,9 @@ def verify(
     return 0 if result.ok else 1
 
 
-def _result_json(db: Path, result: VerifyResult) -> dict[str, Any]:
+def _result_json(db: AuditSource, result: VerifyResult) -> dict[str, Any]:
     return {
-        "database": str(db),
+        "database": source_name(db),
         "ok": result.ok,
         "records": result.count,
         "head": result.head,
@@ -80,37 +81,37 @@ def _result_json(db: Path, result: VerifyResult) -> dict[str, Any]:
     }
 
 
-def _result_text(db: Path, result: VerifyResult) -> str:
+def _result_text(db: AuditSource, result: VerifyResult) -> str:
+    where = source_name(db)
     if result.ok:
         return (
-            f"{db}: OK, {result.count} records, chain intact, head {result.head},"
+            f"{where}: OK, {result.count} records, chain intact, head {result.head},"
             f" tree root {result.root}, {result.tree_heads} signed tree heads match"
         )
     if result.first_bad is None:
-        return f"{db}: FAILED: {result.reason}"
-    return f"{db}: FAILED at record {result.first_bad}: {result.reason}"
+        return f"{where}: FAILED: {result.reason}"
+    return f"{where}: FAILED at record {result.first_bad}: {result.reason}"
 
 
-def print_tree_head(db: Path, *, signer: TreeHeadSigner | None) -> int:
+def print_tree_head(db: AuditSource, *, signer: TreeHeadSigner | None) -> int:
     """Print the current tree and the latest signed head; sign a new one first if asked."""
     print(json.dumps(asyncio.run(tree_head_json(db, signer)), indent=2))
     return 0
 
 
-async def tree_head_json(db: Path, signer: TreeHeadSigner | None) -> dict[str, Any]:
-    store = SQLiteAuditStore(db, readonly=signer is None)
+async def tree_head_json(db: AuditSource, signer: TreeHeadSigner | None) -> dict[str, Any]:
+    store = audit_store(db, readonly=signer is None)
     await store.open()
     try:
         if signer is not None:
             await build_missing_tree(store)
+            await sign_stored_tree_head(store, signer)  # under the lock of a shared log
         tree = _tree(store)
         size = await tree.size()
         root = await tree.root(size)
-        if signer is not None:
-            await sign_and_store(store, signer, size, root)
         latest = await store.latest_tree_head()
         return {
-            "database": str(db),
+            "database": source_name(db),
             "current": {"tree_size": size, "root_hash": root.hex()},
             "signed": None if latest is None else _head_json(latest),
         }
@@ -118,14 +119,14 @@ async def tree_head_json(db: Path, signer: TreeHeadSigner | None) -> dict[str, A
         await store.close()
 
 
-def print_inclusion(db: Path, *, index: int, size: int | None) -> int:
+def print_inclusion(db: AuditSource, *, index: int, size: int | None) -> int:
     """Print the inclusion proof of record ``index`` (in the latest signed head by default)."""
     print(json.dumps(asyncio.run(inclusion_json(db, index, size)), indent=2))
     return 0
 
 
-async def inclusion_json(db: Path, index: int, size: int | None) -> dict[str, Any]:
-    store = SQLiteAuditStore(db, readonly=True)
+async def inclusion_json(db: AuditSource, index: int, size: int | None) -> dict[str, Any]:
+    store = audit_store(db, readonly=True)
     await store.open()
     try:
         tree = _tree(store)
@@ -162,14 +163,14 @@ async def inclusion_json(db: Path, index: int, size: int | None) -> dict[str, An
         await store.close()
 
 
-def print_consistency(db: Path, first: int, second: int) -> int:
+def print_consistency(db: AuditSource, first: int, second: int) -> int:
     """Print the proof that the tree of ``second`` records extends that of ``first``."""
     print(json.dumps(asyncio.run(consistency_json(db, first, second)), indent=2))
     return 0
 
 
-async def consistency_json(db: Path, first: int, second: int) -> dict[str, Any]:
-    store = SQLiteAuditStore(db, readonly=True)
+async def consistency_json(db: AuditSource, first: int, second: int) -> dict[str, Any]:
+    store = audit_store(db, readonly=True)
     await store.open()
     try:
         tree = _tree(store)
@@ -190,10 +191,10 @@ async def consistency_json(db: Path, first: int, second: int) -> dict[str, Any]:
         await store.close()
 
 
-def _tree(store: SQLiteAuditStore) -> StoredTree:
+def _tree(store: AuditStore) -> StoredTree:
     if store.schema_version < 2:
         raise AuditError(
-            f"{store.path} has no Merkle tree yet (schema version {store.schema_version}):"
+            f"{store} has no Merkle tree yet (schema version {store.schema_version}):"
             " start the gateway once, or run xgw audit tree-head --sign, to build it"
         )
     return StoredTree(store)

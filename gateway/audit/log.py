@@ -22,6 +22,12 @@ every exchange that arrived meanwhile. When a commit fails, every future of that
 batch fails with ``AuditError`` and the writer re-reads the chain head and the
 tree's edge from the store before the next batch, so neither runs ahead of disk.
 
+On a store that several nodes write (``SharedAuditStore``: PostgreSQL) the head in
+memory is only a hint: each grouped commit takes the store's lock, reads the head
+inside the transaction (and the tree's edge, when another node moved it), computes and
+inserts its rows, and commits; tree heads are signed under the same lock, so they come
+in order of size and time. On SQLite (one writer) the head stays in memory.
+
 With a ``BodyVault`` the log also keeps message bodies: ``submit`` decides (by the
 service's rule and the size limit) what to keep beside the record, the writer seals
 it with AES-256-GCM once the record's sequence number is known, and the store commits
@@ -40,6 +46,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
+from gateway._crypto import certificate_to_pem
 from gateway.audit.bodies import BodyVault, PendingBody, open_body
 from gateway.audit.merkle import Frontier
 from gateway.audit.record import AuditRecord
@@ -47,10 +54,17 @@ from gateway.audit.tree import StoredTree, build_missing_tree
 from gateway.audit.tree_head import SignedTreeHead, TreeHeadSigner, sign_and_store
 from gateway.audit.verify import GENESIS
 from gateway.errors import AuditError
-from gateway.storage.base import AuditStore, StoredBody, StoredEntry, StoredTreeHead
+from gateway.storage.base import (
+    AuditStore,
+    LockedBatch,
+    SharedAuditStore,
+    StoredBody,
+    StoredEntry,
+    StoredTreeHead,
+)
 from gateway.storage.sqlite import SQLiteAuditStore
 
-__all__ = ["AuditLog", "chain_entries"]
+__all__ = ["AuditLog", "chain_entries", "sign_stored_tree_head"]
 
 _logger = logging.getLogger(__name__)
 
@@ -73,6 +87,8 @@ class AuditLog:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self.store = store
+        # Other nodes append too: read the head under the store's lock in every commit.
+        self.shared = store if isinstance(store, SharedAuditStore) else None
         self.max_batch = max_batch
         self.bodies = bodies  # None: no message bodies are kept
         self.commits = 0  # committed batches; fewer than records means grouping works
@@ -183,8 +199,21 @@ class AuditLog:
 
     @property
     def size(self) -> int:
-        """The number of committed records: the size of the committed tree."""
+        """The number of committed records: the size of the committed tree.
+
+        On a shared store: as of this node's last commit or look (``refresh``).
+        """
         return self._seq + 1
+
+    async def refresh(self) -> int:
+        """Catch up with what other nodes committed to a shared store; the size."""
+        if self.shared is not None:
+            head = await self.store.head()
+            seq, chain_hash = (-1, GENESIS) if head is None else head
+            if seq > self._seq:
+                frontier = await StoredTree(self.store).frontier(seq + 1)
+                self._adopt(seq, chain_hash, frontier)
+        return self.size
 
     def tree_head(self) -> tuple[int, bytes]:
         """``(size, root hash)`` of the committed tree."""
@@ -192,12 +221,21 @@ class AuditLog:
 
     async def sign_tree_head(self, signer: TreeHeadSigner) -> SignedTreeHead:
         """Sign the committed tree's head now and store it (durably) before returning it."""
-        size, root = self.tree_head()
-        return await sign_and_store(self.store, signer, size, root)
+        if self.shared is None:
+            size, root = self.tree_head()
+            return await sign_and_store(self.store, signer, size, root)
+        async with self.shared.locked() as batch:
+            seq, chain_hash, frontier = await _locked_head(batch)
+            self._adopt(seq, chain_hash, frontier)
+            return await _sign_in_batch(batch, signer, frontier)
 
     async def latest_tree_head(self) -> StoredTreeHead | None:
-        """The signed tree head stored last."""
-        return await self.store.latest_tree_head()
+        """The signed tree head stored last (on a shared store, this node then knows a log
+        at least that large, so it can prove what it hands out)."""
+        latest = await self.store.latest_tree_head()
+        if latest is not None and latest.tree_size > self.size:
+            await self.refresh()
+        return latest
 
     async def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
         """PATH(index, D[size]) of the committed tree (default: all of it)."""
@@ -250,6 +288,12 @@ class AuditLog:
         frontier = await StoredTree(self.store).frontier(seq + 1)
         self._seq, self._head, self._frontier = seq, chain_hash, frontier
 
+    def _adopt(self, seq: int, chain_hash: bytes, frontier: Frontier) -> None:
+        """Take a committed head as ours; never step back (other nodes' commits and our
+        own are adopted in whatever order they are seen)."""
+        if seq > self._seq:
+            self._seq, self._head, self._frontier = seq, chain_hash, frontier
+
     async def _run(self) -> None:
         pending = self._pending
         while True:
@@ -268,13 +312,18 @@ class AuditLog:
 
     async def _commit(self, batch: list[_Pending]) -> None:
         try:
-            if self._stale:
-                await self._load_head()
-                self._stale = False
-            rows, frontier = chain_entries(batch, self._seq, self._head, self._frontier)
-            started = time.perf_counter()
-            await self.store.append_batch(rows, self._seal(batch, rows))
-            seconds = time.perf_counter() - started
+            if self.shared is not None:
+                started = time.perf_counter()
+                rows, frontier = await self._commit_shared(self.shared, batch)
+                seconds = time.perf_counter() - started
+            else:
+                if self._stale:
+                    await self._load_head()
+                    self._stale = False
+                rows, frontier = chain_entries(batch, self._seq, self._head, self._frontier)
+                started = time.perf_counter()
+                await self.store.append_batch(rows, self._seal(batch, rows))
+                seconds = time.perf_counter() - started
         except asyncio.CancelledError as exc:
             self._stale = True  # the commit may or may not have happened
             _fail(batch, "audit writer stopped during a commit", exc)
@@ -284,7 +333,7 @@ class AuditLog:
             _logger.error("audit commit of %d records failed: %s", len(batch), exc)
             _fail(batch, f"audit record not committed: {exc}", exc)
             return
-        self._seq, self._head, self._frontier = rows[-1].seq, rows[-1].chain_hash, frontier
+        self._adopt(rows[-1].seq, rows[-1].chain_hash, frontier)
         self.commits += 1
         for (_, _, future, _), row in zip(batch, rows, strict=True):
             if not future.done():  # the caller may have given up waiting
@@ -294,6 +343,16 @@ class AuditLog:
                 self.on_commit(seconds, len(rows))
             except Exception:  # an observer must never stop the writer
                 _logger.exception("audit commit observer failed")
+
+    async def _commit_shared(
+        self, shared: SharedAuditStore, batch: list[_Pending]
+    ) -> tuple[list[StoredEntry], Frontier]:
+        """One transaction: lock, the head as committed by every node, the rows after it."""
+        async with shared.locked() as locked:
+            seq, chain_hash, frontier = await _locked_head(locked)
+            rows, frontier = chain_entries(batch, seq, chain_hash, frontier)
+            await locked.append(rows, self._seal(batch, rows))
+        return rows, frontier
 
     def _seal(self, batch: list[_Pending], rows: list[StoredEntry]) -> list[StoredBody]:
         """Each pending body sealed to its entry, now that its sequence number is known."""
@@ -363,6 +422,49 @@ def chain_entries(
             )
         )
     return rows, Frontier(size, edge)
+
+
+async def sign_stored_tree_head(store: AuditStore, signer: TreeHeadSigner) -> SignedTreeHead:
+    """Sign the head of the log in ``store`` as it is now, and store it (the commands' way;
+    a running log signs with ``AuditLog.sign_tree_head``). On a shared store under the
+    log's lock, like a node."""
+    if isinstance(store, SharedAuditStore):
+        async with store.locked() as batch:
+            _, _, frontier = await _locked_head(batch)
+            return await _sign_in_batch(batch, signer, frontier)
+    tree = StoredTree(store)
+    size = await tree.size()
+    return await sign_and_store(store, signer, size, await tree.root(size))
+
+
+async def _locked_head(batch: LockedBatch) -> tuple[int, bytes, Frontier]:
+    """The head and the tree's edge every node has committed, as read with the lock."""
+    head = await batch.head()
+    if head is None:
+        return -1, GENESIS, Frontier()
+    seq, chain_hash, edge = head
+    if len(chain_hash) != len(GENESIS) or any(len(h) != len(GENESIS) for h in edge):
+        raise AuditError(f"audit chain head at sequence {seq} is damaged")
+    try:
+        return seq, chain_hash, Frontier(seq + 1, edge)
+    except ValueError as exc:  # fewer hashes than the size has 1 bits: an entry is missing
+        raise AuditError(f"the audit tree lacks hashes of its edge at {seq + 1} records") from exc
+
+
+async def _sign_in_batch(
+    batch: LockedBatch, signer: TreeHeadSigner, frontier: Frontier
+) -> SignedTreeHead:
+    """Under the lock: the head of the log as it is, never smaller than the latest stored
+    one and never dated before it (a witness would take that for a rollback), even when
+    another node with a clock a little ahead signed that one."""
+    latest = await batch.latest_tree_head()
+    timestamp = time.time_ns() // 1_000_000
+    if latest is not None:
+        timestamp = max(timestamp, latest.timestamp)
+    signed = signer.sign(frontier.size, frontier.root(), timestamp=timestamp)
+    await batch.add_certificate(signer.kid, certificate_to_pem(signer.certificate))
+    await batch.add_tree_head(signed.stored())
+    return signed
 
 
 def _encode(record: AuditRecord) -> bytes:

@@ -37,15 +37,16 @@ from gateway.audit.bundle import (
     record_time,
 )
 from gateway.audit.hop_payload import rebuild_payload
+from gateway.audit.log import sign_stored_tree_head
 from gateway.audit.record import AuditRecord
 from gateway.audit.tree import StoredTree, build_missing_tree
-from gateway.audit.tree_head import TreeHeadSigner, sign_and_store
+from gateway.audit.tree_head import TreeHeadSigner
 from gateway.directory import Directory, verify_directory
 from gateway.directory_manager import load_directory_history, load_directory_token
 from gateway.errors import AuditError, DirectoryError, InvalidSignatureError
 from gateway.signing import verify
 from gateway.storage.base import StoredEntry, StoredTreeHead
-from gateway.storage.sqlite import SQLiteAuditStore
+from gateway.storage.factory import AuditSource, audit_store
 
 __all__ = ["Proven", "directory_candidates", "prove_exchange"]
 
@@ -76,7 +77,7 @@ def directory_candidates(
 
 
 async def prove_exchange(
-    db: Path,
+    db: AuditSource,
     exchange_id: str,
     directories: Sequence[tuple[str, str]],
     trust_anchors: Sequence[x509.Certificate],
@@ -84,14 +85,14 @@ async def prove_exchange(
     signer: TreeHeadSigner | None = None,
 ) -> Proven:
     """The checked bundle of ``exchange_id``; AuditError saying why there can be none."""
-    store = SQLiteAuditStore(db, readonly=True)
+    store = audit_store(db, readonly=True)
     await store.open()
     try:
         if store.schema_version < 2:
-            raise AuditError(f"{db} has no Merkle tree yet: start the gateway once to build it")
+            raise AuditError(f"{store} has no Merkle tree yet: start the gateway once to build it")
         entries = await store.entries_for_exchange(exchange_id)
         if not entries:
-            raise AuditError(f"no records of exchange {exchange_id!r} in {db}")
+            raise AuditError(f"no records of exchange {exchange_id!r} in {store}")
         last = entries[-1].seq
         notes: list[str] = []
         head = await store.latest_tree_head()
@@ -125,7 +126,7 @@ def _record(entry: StoredEntry) -> AuditRecord:
 
 
 async def _new_head(
-    db: Path, signer: TreeHeadSigner | None, last: int, head: StoredTreeHead | None
+    db: AuditSource, signer: TreeHeadSigner | None, last: int, head: StoredTreeHead | None
 ) -> StoredTreeHead:
     """Sign a head of the log as it is now: the exchange's records are not covered yet."""
     covered = (
@@ -139,13 +140,11 @@ async def _new_head(
             " with --config (it signs one), or xgw audit tree-head --sign --config FILE, or"
             " wait for the gateway's next head ([audit] tree_head_interval)"
         )
-    store = SQLiteAuditStore(db)
+    store = audit_store(db)
     await store.open()
     try:
         await build_missing_tree(store)
-        tree = StoredTree(store)
-        size = await tree.size()
-        await sign_and_store(store, signer, size, await tree.root(size))
+        await sign_stored_tree_head(store, signer)  # under the lock of a shared log
         signed = await store.latest_tree_head()
     finally:
         await store.close()

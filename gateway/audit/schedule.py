@@ -16,11 +16,11 @@ next interval; exchanges are never held up by it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from gateway.audit.log import AuditLog
 from gateway.audit.tree_head import SignedTreeHead, TreeHeadSigner
+from gateway.background import Background
 from gateway.errors import AuditError
 
 __all__ = ["TreeHeadSchedule"]
@@ -38,19 +38,14 @@ class TreeHeadSchedule:
         self.signer = signer
         self.interval = interval
         self.signed_size: int | None = None  # of the last head stored; None: not looked yet
-        self._task: asyncio.Task[None] | None = None
+        self._task = Background("xgw-tree-heads", self._run)
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="xgw-tree-heads")
+        self._task.start()
 
     async def stop(self) -> None:
         """Stop the timer; sign a last head if the log grew since the previous one."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._task.stop()
         await self._sign_if_grown()
 
     async def sign_now(self) -> SignedTreeHead:

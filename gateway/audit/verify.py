@@ -40,10 +40,17 @@ from gateway.audit.merkle import EMPTY_ROOT, HASH_SIZE, Frontier, leaf_hash
 from gateway.audit.record import check_fields
 from gateway.audit.tree_head import TreeHead, TreeHeadError, verify_tree_head
 from gateway.errors import AuditError, CertValidationError
-from gateway.storage.base import StoredEntry, StoredTreeHead
+from gateway.storage.base import AuditStore, StoredEntry, StoredTreeHead
 from gateway.storage.sqlite import SQLiteAuditStore
 
-__all__ = ["GENESIS", "VerifyResult", "chain_hash", "verify_entries", "verify_sqlite"]
+__all__ = [
+    "GENESIS",
+    "VerifyResult",
+    "chain_hash",
+    "verify_entries",
+    "verify_sqlite",
+    "verify_store",
+]
 
 _logger = logging.getLogger(__name__)
 
@@ -266,7 +273,19 @@ async def verify_sqlite(
     stored in the log are used, and a note says so. ``member`` is the member whose
     log it must be, when known.
     """
-    store = SQLiteAuditStore(path, readonly=True)
+    return await verify_store(
+        SQLiteAuditStore(path, readonly=True), certificates=certificates, member=member
+    )
+
+
+async def verify_store(
+    store: AuditStore,
+    *,
+    certificates: Sequence[x509.Certificate] | None = None,
+    member: str | None = None,
+) -> VerifyResult:
+    """``verify_sqlite`` on any engine: ``store`` (read-only, not yet open) is opened,
+    streamed and closed."""
     try:
         await store.open()
     except AuditError as exc:
@@ -314,7 +333,7 @@ def _with_heads(
 
 
 async def _trusted(
-    store: SQLiteAuditStore, certificates: Sequence[x509.Certificate] | None, notes: list[str]
+    store: AuditStore, certificates: Sequence[x509.Certificate] | None, notes: list[str]
 ) -> dict[str, x509.Certificate]:
     if certificates is not None:
         return {kid(cert): cert for cert in certificates}
@@ -332,7 +351,7 @@ async def _trusted(
 
 
 async def _signed_roots(
-    store: SQLiteAuditStore, trusted: Mapping[str, x509.Certificate], member: str | None
+    store: AuditStore, trusted: Mapping[str, x509.Certificate], member: str | None
 ) -> tuple[dict[int, list[_SignedRoot]], list[tuple[int, str]]]:
     """The valid signed heads by size, and ``(number, why)`` of the invalid ones."""
     signed: dict[int, list[_SignedRoot]] = {}
@@ -372,8 +391,8 @@ def _check_columns(entry: StoredEntry, parsed: dict[str, Any]) -> None:
             raise _BadEntryError(f"indexed column {name!r} disagrees with the record")
 
 
-async def _close(store: SQLiteAuditStore) -> None:
+async def _close(store: AuditStore) -> None:
     try:
         await store.close()
     except AuditError as exc:  # the verdict is made; a failing close cannot change it
-        _logger.debug("closing %s after verification: %s", store.path, exc)
+        _logger.debug("closing %s after verification: %s", store, exc)

@@ -23,7 +23,6 @@ from typing import Any
 from cryptography import x509
 
 from gateway._crypto import certificate_to_pem
-from gateway.certs.files import create_exclusively
 from gateway.certs.inspect import CertificateInfo, describe
 from gateway.certs.keys import (
     DEFAULT_KEY_TYPE,
@@ -33,6 +32,7 @@ from gateway.certs.keys import (
 )
 from gateway.certs.requests import check_request
 from gateway.errors import AdminError, ConflictError, NotFoundError
+from gateway.files import create_exclusively
 from gateway.pki import CertificateAuthority, Usage
 
 __all__ = [

@@ -31,7 +31,6 @@ from cryptography import x509
 
 from gateway._crypto import certificate_to_pem, fingerprint, load_certificates, now_utc
 from gateway.certs.checks import USAGES, check_certificate
-from gateway.certs.files import create_exclusively
 from gateway.certs.inspect import (
     DEFAULT_WARN_DAYS,
     CertificateInfo,
@@ -41,6 +40,7 @@ from gateway.certs.inspect import (
 )
 from gateway.certs.staging import NEXT, PREVIOUS, staged
 from gateway.errors import AdminError, CertValidationError, ConflictError, NotFoundError
+from gateway.files import create_exclusively
 from gateway.settings import Settings
 
 __all__ = [

@@ -43,7 +43,7 @@ from gateway._crypto import (
 )
 from gateway.certs.authority import DEFAULT_DAYS, check_days
 from gateway.certs.checks import check_certificate
-from gateway.certs.files import replace_atomically, rotation_lock
+from gateway.certs.files import rotation_lock
 from gateway.certs.inspect import CertificateInfo, common_name, describe, hosts_of
 from gateway.certs.inventory import read_certificate_file, single_certificate
 from gateway.certs.keys import (
@@ -55,6 +55,7 @@ from gateway.certs.keys import (
 )
 from gateway.certs.staging import NEXT, PREVIOUS, staged
 from gateway.errors import AdminError, ConfigError, ConflictError, GatewayError, NotFoundError
+from gateway.files import replace_atomically
 from gateway.pki import CertificateAuthority, Usage, certificate_request
 from gateway.settings import KeyPairSettings, Settings
 

@@ -25,7 +25,14 @@ from gateway.directory import sign_directory
 from gateway.directory_cli import build_directory
 from gateway.pki import CertificateAuthority, Usage
 
-__all__ = ["DemoMember", "Federation", "build_federation"]
+__all__ = [
+    "DEMO_ACCESS",
+    "DemoMember",
+    "Federation",
+    "build_federation",
+    "demo_members",
+    "member_tables",
+]
 
 HOST = "127.0.0.1"
 INSTANCE_NAME = "xgw-demo"
@@ -97,7 +104,7 @@ class Federation:
                     sock.close()
 
 
-def _members() -> list[DemoMember]:
+def demo_members() -> list[DemoMember]:
     de = DemoMember(
         "DE",
         "DE/GOV/05974028",
@@ -166,7 +173,7 @@ BUSINESS_REGISTER = "EE/GOV/70000310/arireg/detailandmed_v2"
 GEEF_ONDERNEMING = f"{MAGDA}/magda/GeefOnderneming"
 
 # Who may call what: deny by default, these grants only.
-_ACCESS = [
+DEMO_ACCESS = [
     {"client": "DE/GOV/05974028/gewerbeamt", "service": BUSINESS_REGISTER},
     {"client": "DE/GOV/05974028/gewerbeamt", "service": GEEF_ONDERNEMING},
     {
@@ -194,7 +201,7 @@ def build_federation(
     operator = ca.issue("xgw demo federation operator", usage=Usage.SIGNING)
     operator_cert, operator_key = operator.write(state_dir / "operator")
     federation = Federation(state_dir, ca_cert, operator_cert, state_dir / "directory.jws")
-    for member in _members() if members is None else members:
+    for member in demo_members() if members is None else members:
         member.dir = state_dir / member.key.lower()
         if not member.partner:
             member.peer_sock, member.client_sock = bind(HOST, 0), bind(HOST, 0)
@@ -208,7 +215,7 @@ def build_federation(
         "instance": INSTANCE_NAME,
         "cas": [ca_cert.name],
         "members": spec_members,
-        "access": _ACCESS if access is None else access,
+        "access": DEMO_ACCESS if access is None else access,
         "revoked": [],
     }
     (state_dir / "directory-spec.json").write_text(json.dumps(spec, indent=2))
@@ -299,7 +306,15 @@ def _write_config(federation: Federation, member: DemoMember) -> None:
     ]
     if member.relay_sock is not None:
         lines.append(f'trusted_proxies = ["{relay_fingerprint(member)}"]')
-    lines += [
+    lines += member_tables(member, backend)
+    member.config = member.dir / "config.toml"
+    member.config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def member_tables(member: DemoMember, backend: str) -> list[str]:
+    """The member's own tables of its gateway's TOML: its client system, its front door,
+    its services (whose backend is ``backend``); ``xgw demo init`` writes them too."""
+    lines = [
         "",
         "[[clients]]",
         f'subsystem = "{member.client_subsystem}"',
@@ -323,8 +338,7 @@ def _write_config(federation: Federation, member: DemoMember) -> None:
             f'code = "{service["code"]}"',
             f'backend = "{backend}"',
         ]
-    member.config = member.dir / "config.toml"
-    member.config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return lines
 
 
 def signing_kid(path: Path) -> str:

@@ -79,8 +79,8 @@ from gateway.federation._document import (
     service_id,
     subsystem_id,
 )
-from gateway.federation._files import exclusive_lock, write_atomic
 from gateway.federation.changes import AccessRight, Change, Endpoint
+from gateway.files import exclusive_lock, write_atomic
 from gateway.identifiers import ClientId, ServiceId
 
 __all__ = ["LOCK_TIMEOUT", "MAX_CERTIFICATES", "Draft", "check_document", "edit_draft", "lock_file"]
@@ -140,7 +140,11 @@ def _draft_lock(path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     lock = lock_file(path)
     with contextlib.ExitStack() as stack:
         try:
-            stack.enter_context(exclusive_lock(lock, timeout=timeout))
+            busy = (
+                f"{lock.name} is held by another edit for more than {timeout:g} s; "
+                "try again once it is done"
+            )
+            stack.enter_context(exclusive_lock(lock, timeout=timeout, busy=busy))
         except OSError as exc:
             raise ConfigError("draft", f"cannot lock {lock}: {exc.strerror or exc}") from exc
         yield

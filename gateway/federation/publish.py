@@ -38,8 +38,8 @@ from gateway._crypto import PrivateKey, kid, now_utc
 from gateway.directory import format_timestamp, inspect_token, sign_directory, verify_directory
 from gateway.directory_manager import HISTORY_DIR
 from gateway.errors import AdminError, DirectoryError
-from gateway.federation._files import write_atomic
 from gateway.federation.draft import LOCK_TIMEOUT, Draft, edit_draft
+from gateway.files import write_atomic
 
 __all__ = [
     "DEFAULT_VALID_HOURS",

@@ -127,7 +127,7 @@ class VerifyRequest:
         payload = request_signing_input(ex.method, ex.raw_path, ex.headers, ex.request_digest)
         verify(token, payload, found[1])
         # Only a verified message may spend a nonce: a forged one must not block the real one.
-        self.node.replay.check(header["nonce"], header["iat"])
+        await self.node.replay.admit(header["nonce"], header["iat"])
         ex.request_signature, ex.request_nonce = token, header["nonce"]
         ex.request_signed_input = payload
         self._witness(ex, directory, peer)

@@ -14,8 +14,10 @@ Usage::
 The audit log computes sequence numbers, chain hashes and the Merkle tree's hashes
 itself and hands the store finished rows, so an engine only has to keep them
 verbatim, commit a batch as one durable transaction and answer a few indexed
-queries. Nothing here is specific to SQLite; a PostgreSQL engine (asyncpg)
-implements the same Protocol.
+queries. Nothing here is specific to SQLite; the PostgreSQL engine (asyncpg)
+implements the same Protocol, and ``SharedAuditStore`` besides: several nodes append
+to it, so the log computes each batch inside the engine's lock (``LockedBatch``).
+``NonceClaims`` and ``DirectoryStore`` are what those nodes share besides the log.
 
 The tree (``gateway.audit.merkle``): every entry carries its leaf hash and the
 hashes of the perfect subtrees it completes (``subtrees``), so the tree is written
@@ -34,14 +36,19 @@ them without touching an entry.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Collection, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 __all__ = [
     "BODY_KEPT",
     "BODY_OVER_LIMIT",
     "BODY_UNAVAILABLE",
     "AuditStore",
+    "DirectoryStore",
+    "LockedBatch",
+    "NonceClaims",
+    "SharedAuditStore",
     "StoredBody",
     "StoredEntry",
     "StoredTreeHead",
@@ -115,6 +122,11 @@ class StoredBody:
 
 class AuditStore(Protocol):
     """An engine that keeps audit entries. Every failure raises ``AuditError``."""
+
+    # The log's format, numbered as SQLite's user_version: 1 the chain only, 2 adds the
+    # tree and signed heads, 3 the bodies. A PostgreSQL database always has format 3 (its
+    # own migrations are numbered apart, gateway.storage.migrations).
+    schema_version: int
 
     async def open(self) -> None:
         """Connect and create, upgrade or check the schema."""
@@ -195,3 +207,60 @@ class AuditStore(Protocol):
 
     async def certificates(self) -> dict[str, str]:
         """The kept signing certificates: kid -> PEM."""
+
+
+class LockedBatch(Protocol):
+    """One transaction holding a shared log's write lock (``SharedAuditStore.locked``).
+
+    Everything read through it is the log as committed by every node; everything
+    written through it commits together when the ``async with`` block ends, or not at all.
+    """
+
+    async def head(self) -> tuple[int, bytes, list[bytes]] | None:
+        """The log as committed when the lock was taken, or ``None`` when it is empty:
+        ``(last sequence, its chain hash, the tree's right edge)``, the edge being the
+        hashes of the perfect subtrees ``Frontier.keys(last sequence + 1)``, largest first."""
+
+    async def append(self, rows: Sequence[StoredEntry], bodies: Sequence[StoredBody] = ()) -> None:
+        """Insert ``rows`` and their ``bodies``; durable once the block ends."""
+
+    async def latest_tree_head(self) -> StoredTreeHead | None:
+        """The tree head stored last, under the lock."""
+
+    async def add_tree_head(self, head: StoredTreeHead) -> int:
+        """Store a signed tree head with the batch; its ``number``."""
+
+    async def add_certificate(self, kid: str, pem: str) -> None:
+        """Keep the certificate that signs tree heads (idempotent)."""
+
+
+@runtime_checkable
+class SharedAuditStore(Protocol):
+    """An engine that several nodes write at once (PostgreSQL).
+
+    The log cannot keep its head in memory then: each grouped commit takes the lock,
+    reads the head and the tree's edge, and writes, in one transaction.
+    """
+
+    def locked(self) -> AbstractAsyncContextManager[LockedBatch]:
+        """A transaction that holds the log's write lock until it commits or rolls back."""
+
+
+class NonceClaims(Protocol):
+    """Nonces of the signed hop, claimed once across every node that shares a database."""
+
+    async def claim(self, nonce: str, expires: float) -> bool:
+        """Claim ``nonce`` until ``expires`` (epoch seconds); False if some node holds it."""
+
+
+class DirectoryStore(Protocol):
+    """The directory publications the nodes of one member adopted, shared between them."""
+
+    async def keep(self, sequence: int, token: str) -> None:
+        """Keep an adopted publication durably (idempotent)."""
+
+    async def latest(self) -> str | None:
+        """The kept publication of the highest sequence (kept last among equals), or None."""
+
+    async def publications(self) -> list[tuple[int, str]]:
+        """Every kept publication as ``(sequence, token)``, by sequence."""

@@ -249,6 +249,9 @@ class SQLiteAuditStore:
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
 
+    def __str__(self) -> str:
+        return str(self.path)
+
     async def open(self) -> None:
         try:
             if self.readonly:

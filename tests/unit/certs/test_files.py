@@ -9,13 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.certs.files import (
-    create_exclusively,
-    lock_path,
-    replace_atomically,
-    rotation_lock,
-)
+from gateway.certs.files import lock_path, rotation_lock
 from gateway.errors import ConflictError
+from gateway.files import create_exclusively, replace_atomically
 
 
 def test_a_held_lock_is_a_conflict_once_the_wait_is_over(tmp_path: Path):

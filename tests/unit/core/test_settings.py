@@ -62,6 +62,7 @@ def test_good_config_is_read_with_paths_relative_to_the_file(tmp_path):
     assert settings.listen.peer == ("127.0.0.1", 8443)
     assert settings.tls.certificate == tmp_path / "certs/tls.pem"
     assert settings.data_dir == tmp_path / "data"
+    assert settings.directory.source == str(tmp_path / "directory.jws")
     assert settings.security.trusted_proxies == (
         "abababababababababababababababababababababababababababababababab",
         "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd",
@@ -143,3 +144,9 @@ def test_missing_and_broken_files(tmp_path):
         Settings.from_toml(tmp_path / "absent.toml", env={})
     with pytest.raises(ConfigError, match="not valid TOML"):
         Settings.from_toml(write(tmp_path, "[member\n"), env={})
+
+
+def test_a_directory_url_is_kept_as_it_is(tmp_path):
+    text = GOOD.replace('source = "directory.jws"', 'source = "https://operator.example/dir.jws"')
+    settings = Settings.from_toml(write(tmp_path, text), env={})
+    assert settings.directory.source == "https://operator.example/dir.jws"

@@ -22,8 +22,8 @@ import pytest
 
 from gateway._crypto import certificate_to_pem, now_utc
 from gateway.directory_cli import build_directory
-from gateway.federation._files import write_atomic
 from gateway.federation.draft import Draft
+from gateway.files import write_atomic
 from gateway.pki import CertificateAuthority, Issued, Usage
 
 DE = "DE/GOV/05974028"

@@ -10,8 +10,8 @@ import pytest
 
 from gateway.cli import main
 from gateway.errors import ConfigError, ConflictError
-from gateway.federation._files import exclusive_lock
 from gateway.federation.draft import Draft, edit_draft, lock_file
+from gateway.files import exclusive_lock
 from tests.unit.federation.conftest import DE
 
 EDITORS = 8
@@ -118,7 +118,7 @@ def test_an_unchanged_draft_is_not_rewritten(draft_path):
 
 def test_a_held_lock_is_a_conflict_after_the_timeout(draft_path):
     before = draft_path.read_bytes()
-    with exclusive_lock(lock_file(draft_path), timeout=1):  # another editor, mid-change
+    with exclusive_lock(lock_file(draft_path), timeout=1, busy="held"):  # another editor
         with pytest.raises(ConflictError, match=r"draft.json.lock is held by another edit"):
             with edit_draft(draft_path, timeout=0.1):
                 pytest.fail("entered while another editor held the lock")

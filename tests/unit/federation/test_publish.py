@@ -14,7 +14,6 @@ from gateway._crypto import kid
 from gateway.directory import inspect_token, sign_directory, verify_directory
 from gateway.directory_manager import load_directory_history
 from gateway.errors import AdminError, ConfigError, ConflictError
-from gateway.federation._files import write_atomic
 from gateway.federation.draft import Draft, edit_draft
 from gateway.federation.publish import (
     MAX_VALID_HOURS,
@@ -22,6 +21,7 @@ from gateway.federation.publish import (
     publish,
     publish_draft,
 )
+from gateway.files import write_atomic
 from gateway.identifiers import ClientId, ServiceId
 from gateway.pki import Usage
 from tests.unit.federation.conftest import CLIENT, DE, OFFEN, disk_full

@@ -142,7 +142,7 @@ async def test_a_failing_report_is_logged_and_the_watch_carries_on(files: NodeFi
         with caplog.at_level(logging.INFO, logger=LOGGER):
             watch.start()
             await asyncio.sleep(0.13)
-            assert watch._task is not None and not watch._task.done()
+            assert watch._task.running
             await watch.stop()
     failures = [r for r in caplog.records if r.name == LOGGER and r.levelno == logging.ERROR]
     assert len(failures) >= 2
