@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from connectors.base import Envelope
 from gateway.audit.record import AuditRecord
 from gateway.directory import Directory, Member
 from gateway.errors import GatewayError
@@ -56,6 +57,8 @@ class Reply:
     body: bytes
     signature: str | None = None
     digest: str = ""  # of the body as signed; kept if the body is re-rendered for the client
+    # The canonical envelope ``body`` encodes, when this gateway wrote it: not parsed again.
+    canonical: Envelope | None = None
 
     def body_digest(self) -> str:
         if not self.digest:
@@ -83,6 +86,8 @@ class Exchange:
     directory: Directory | None = None
     peer: Member | None = None  # the other gateway's member
     request_digest: str = ""
+    # The canonical envelope ``body`` encodes, when this gateway wrote it: not parsed again.
+    canonical_body: Envelope | None = None
     request_signature: str | None = None
     request_nonce: str | None = None
     # What the hop signatures cover (gateway.signing), for the audit record's signed_headers:

@@ -26,10 +26,19 @@ from collections.abc import Iterable
 from typing import Any
 
 import jwt
+import orjson
 from cryptography import x509
 from jwt import api_jws
 
-from gateway._crypto import PrivateKey, b64url, certificate_public_key, jws_algorithm, kid
+from gateway._crypto import (
+    PrivateKey,
+    PublicKey,
+    b64url,
+    b64url_decode,
+    certificate_public_key,
+    jws_algorithm,
+    kid,
+)
 from gateway.errors import InvalidSignatureError
 
 __all__ = [
@@ -117,11 +126,18 @@ class HopSigner:
 
 
 def unverified_header(token: str) -> dict[str, Any]:
-    """The protected header, before verification: only to pick the key and check freshness."""
+    """The protected header, before verification: only to pick the key and check freshness.
+
+    Read here (base64url and JSON) rather than by PyJWT, which would check the whole token
+    strictly twice: :func:`verify` has PyJWT parse and check all of it once.
+    """
+    segment, dot, _ = token.partition(".")
     try:
-        header = api_jws.get_unverified_header(token)
-    except jwt.PyJWTError as exc:
+        header = orjson.loads(b64url_decode(segment)) if dot else None
+    except ValueError as exc:  # binascii.Error, orjson.JSONDecodeError, non-ASCII text
         raise InvalidSignatureError(f"malformed signature: {exc}") from exc
+    if not isinstance(header, dict):
+        raise InvalidSignatureError("malformed signature: no JWS protected header")
     if header.get("typ") != _TYP or header.get("b64") is not False:
         raise InvalidSignatureError("signature is not an xgw hop signature (typ/b64)")
     if header.get("alg") not in ALGORITHMS:
@@ -135,8 +151,12 @@ def unverified_header(token: str) -> dict[str, Any]:
     return header
 
 
-# Signing certificates are few and long-lived: take each one's key out once.
-_public_key = functools.lru_cache(maxsize=256)(certificate_public_key)
+@functools.lru_cache(maxsize=256)
+def _public_key(cert: x509.Certificate) -> tuple[PublicKey, str]:
+    """A signing certificate's key and its JWS algorithm: certificates are few and
+    long-lived, so each one's key is taken out once."""
+    key = certificate_public_key(cert)
+    return key, jws_algorithm(key)
 
 
 def new_nonce() -> str:
@@ -146,8 +166,7 @@ def new_nonce() -> str:
 
 def verify(token: str, payload: bytes, cert: x509.Certificate) -> None:
     """Check a detached signature over ``payload`` by ``cert``'s key (InvalidSignatureError)."""
-    public_key = _public_key(cert)
-    algorithm = jws_algorithm(public_key)
+    public_key, algorithm = _public_key(cert)
     try:
         api_jws.decode_complete(token, public_key, algorithms=[algorithm], detached_payload=payload)
     except jwt.PyJWTError as exc:

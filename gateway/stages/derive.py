@@ -26,7 +26,13 @@ from gateway.errors import CLIENT, CLIENT_PROXY, ConnectorError
 from gateway.node import Node
 from gateway.pipeline import Exchange, Reply
 from gateway.signing import body_digest
-from gateway.stages.translate import CANONICAL_MEDIA_TYPE, from_wire, is_canonical, to_wire
+from gateway.stages.translate import (
+    CANONICAL_MEDIA_TYPE,
+    canonical_of,
+    from_wire,
+    is_canonical,
+    wired,
+)
 from gateway.xroad_rest import last_header
 
 __all__ = ["AskAboutNotification", "FoldAnswerIntoNotification"]
@@ -48,7 +54,7 @@ class AskAboutNotification:
         service = ex.directory.service(ex.service)
         if service is None or not self._takes_questions_only(service.format):
             return
-        envelope = from_wire(ex.body)
+        envelope = canonical_of(ex.body, ex.canonical_body)
         if envelope.kind != _NOTIFICATION or envelope.document is None:
             return
         # ee.ariregister looks up Estonian registry codes, be.magda Belgian enterprise numbers.
@@ -59,7 +65,7 @@ class AskAboutNotification:
         except ConnectorError as exc:
             raise exc.with_origin(CLIENT) from None
         ex.asked_about = envelope.document
-        ex.body = to_wire(
+        ex.body, ex.canonical_body = wired(
             Envelope(
                 CANONICAL_MEDIA_TYPE, document=dict(query), notes=envelope.notes, kind=_QUESTION
             )
@@ -100,6 +106,7 @@ class FoldAnswerIntoNotification:
             notes=(*envelope.notes, *corrected),
             kind=_NOTIFICATION,
         )
+        body, canonical = wired(folded)
         ex.response = Reply(
-            reply.status, reply.headers, to_wire(folded), reply.signature, reply.body_digest()
+            reply.status, reply.headers, body, reply.signature, reply.body_digest(), canonical
         )

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -136,10 +138,14 @@ def _represented_party(value: str) -> etree._Element:
     return element
 
 
-def _header_fields(fields: XRoadFields) -> list[etree._Element]:
-    """In the order of PR-MESS's examples (and the representation extension's vector)."""
-    client, provider = fields.client, fields.service.provider
-    elements = [
+@functools.lru_cache(maxsize=1024)
+def _identifier_fields(
+    client: ClientId, service: ServiceId, version: str | None
+) -> tuple[etree._Element, etree._Element]:
+    """The client and service header elements, built once per pair and copied for each
+    message: an element with its own namespace map is the dear part of building them."""
+    provider = service.provider
+    return (
         _identifier(
             "client",
             client.object_type,
@@ -158,11 +164,17 @@ def _header_fields(fields: XRoadFields) -> list[etree._Element]:
                 ("memberClass", provider.member_class),
                 ("memberCode", provider.member_code),
                 ("subsystemCode", provider.subsystem),
-                ("serviceCode", fields.service.code),
-                ("serviceVersion", fields.service_version),
+                ("serviceCode", service.code),
+                ("serviceVersion", version),
             ],
         ),
-    ]
+    )
+
+
+def _header_fields(fields: XRoadFields) -> list[etree._Element]:
+    """In the order of PR-MESS's examples (and the representation extension's vector)."""
+    client, service = _identifier_fields(fields.client, fields.service, fields.service_version)
+    elements = [copy.deepcopy(client), copy.deepcopy(service)]
     if fields.represented_party:
         elements.append(_represented_party(fields.represented_party))
     elements.append(_text("id", fields.id))

@@ -66,9 +66,9 @@ from gateway.stages.translate import (
     BackendRequest,
     backend_request,
     bodiless_headers,
+    canonical_of,
     decode_native,
     encode_native,
-    from_wire,
     is_canonical,
     to_wire,
 )
@@ -153,7 +153,7 @@ class PartnerRoute:
         if name == _OPAQUE or not is_canonical(_media_type(ex.headers)):
             return _Payload(ex.headers, ex.body)
         try:
-            envelope = from_wire(ex.body)
+            envelope = canonical_of(ex.body, ex.canonical_body)
             body, media_type, encoded_lost = await encode_native(self.node, name, envelope)
             lost = list(encoded_lost)
             bodiless = None

@@ -37,7 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 from urllib.parse import unquote
 
 import orjson
@@ -74,6 +74,7 @@ __all__ = [
     "EncodeClientResponse",
     "backend_request",
     "bodiless_headers",
+    "canonical_of",
     "decode_native",
     "encode_native",
     "from_wire",
@@ -81,6 +82,7 @@ __all__ = [
     "notes_field",
     "parse_notes_field",
     "to_wire",
+    "wired",
 ]
 
 CANONICAL_MEDIA_TYPE = "application/vnd.xgw.canonical+json"
@@ -99,6 +101,27 @@ def to_wire(envelope: Envelope) -> bytes:
     return orjson.dumps(
         {"kind": envelope.kind, "document": envelope.document, "notes": list(envelope.notes)}
     )
+
+
+def wired(envelope: Envelope) -> tuple[bytes, Envelope]:
+    """:func:`to_wire`, and the envelope :func:`from_wire` would read back from it.
+
+    A gateway that keeps the second next to the bytes (``Exchange.canonical_body``,
+    ``Reply.canonical``) need not parse and validate its own output again.
+    """
+    read = Envelope(
+        CANONICAL_MEDIA_TYPE,
+        document=envelope.document,
+        notes=tuple(map(str, envelope.notes)),
+        kind=envelope.kind,
+    )
+    return to_wire(read), read
+
+
+def canonical_of(body: bytes, made: Envelope | None) -> Envelope:
+    """The canonical envelope of ``body``: ``made`` when this gateway wrote ``body`` from it,
+    else read from the bytes (:func:`from_wire`: parsed and validated)."""
+    return made if made is not None else from_wire(body)
 
 
 def from_wire(body: bytes) -> Envelope:
@@ -138,8 +161,9 @@ async def encode_native(
 ) -> tuple[bytes, str, Sequence[str]]:
     """Native bytes, their media type, and what the encoding could not carry."""
     connector = node.connectors.get(name)
-    if isinstance(connector, EncodesWithNotes):
-        return connector.encode_with_notes(envelope)
+    # What isinstance(connector, EncodesWithNotes) checks, without a runtime Protocol's cost.
+    if hasattr(connector, "encode_with_notes"):
+        return cast(EncodesWithNotes, connector).encode_with_notes(envelope)
     body, media_type = await connector.encode(envelope)
     return body, media_type, []
 
@@ -227,11 +251,16 @@ def bodiless_headers(
 
 def _display_string(text: str) -> str:
     """An RFC 9651 Display String: UTF-8, '%', '"' and non-printable bytes as %xx."""
-    encoded = "".join(
-        chr(byte) if 0x20 <= byte <= 0x7E and byte not in (0x22, 0x25) else f"%{byte:02x}"
-        for byte in text.encode("utf-8")
-    )
-    return f'%"{encoded}"'
+    encoded = _NOT_DISPLAYED.sub(_percent, text.encode("utf-8"))
+    return f'%"{encoded.decode("ascii")}"'
+
+
+# A Display String carries printable ASCII as it is, except '"' and '%' (RFC 9651 3.3.8).
+_NOT_DISPLAYED = re.compile(rb"[^\x20\x21\x23\x24\x26-\x7e]")
+
+
+def _percent(match: re.Match[bytes]) -> bytes:
+    return b"%%%02x" % match[0][0]  # lowercase hex, as RFC 9651 requires
 
 
 def parse_notes_field(value: str) -> list[str]:
@@ -336,7 +365,7 @@ class DecodeClientRequest:
         envelope = _with_context(envelope, ex, name)
         ex.notes.extend(envelope.notes)
         ex.client_request = body
-        ex.body = to_wire(envelope)
+        ex.body, ex.canonical_body = wired(envelope)
         ex.headers = _with_content_type(ex.headers, CANONICAL_MEDIA_TYPE)
         ex.request_digest = body_digest(ex.body)
         ex.translated = True
@@ -378,10 +407,11 @@ class EncodeClientResponse:
 
     async def _encode(self, ex: Exchange, reply: Reply, name: str) -> None:
         try:
-            envelope = from_wire(reply.body)
+            envelope = canonical_of(reply.body, reply.canonical)
             connector = self.node.connectors.get(name)
-            if isinstance(connector, AnswersRequests) and ex.client_request is not None:
-                body, media_type, lost = connector.encode_answer(envelope, ex.client_request)
+            if hasattr(connector, "encode_answer") and ex.client_request is not None:
+                answers = cast(AnswersRequests, connector)  # isinstance, without its cost
+                body, media_type, lost = answers.encode_answer(envelope, ex.client_request)
             else:
                 body, media_type, lost = await encode_native(self.node, name, envelope)
         except ConnectorError as exc:

@@ -415,12 +415,13 @@ async def test_a_staged_key_that_does_not_match_its_certificate_is_refused(
     assert answer.status == 200
     assert tls_in_use == old.tls.cert
     assert outcomes[0].usage == "tls" and outcomes[0].state == REFUSED
-    refusals = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert len(refusals) == 1, [r.getMessage() for r in refusals]
-    assert refusals[0].getMessage() == (
+    refusals = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    # Once per directory sequence: the node may have looked before the publication too.
+    assert 1 <= len(refusals) <= 2, refusals
+    assert set(refusals) == {
         f"tls: the staged key pair is refused: the key {staged(settings.tls.key, NEXT)} "
         f"does not belong to the certificate {staged(settings.tls.certificate, NEXT)}"
-    )
+    }
     assert staged(settings.tls.key, NEXT).exists()  # left for the admin to fix
 
 

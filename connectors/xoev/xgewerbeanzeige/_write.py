@@ -47,18 +47,23 @@ def write_message(
     return writer.message(doc, root_name, header), writer.notes
 
 
+# Parsed QNames per version and local name, shared by every message: a parsed QName makes
+# SubElement about a quarter faster, and making one costs about as much as it saves.
+_QNAMES: dict[str, dict[str, etree.QName]] = {}
+
+
 class _Writer:
     def __init__(self, version: str) -> None:
         self.version = version
         self.ns = f"{{http://www.xgewerbeanzeige.de/spezifikation/{version}}}"
         self.notes = Notes()
-        self._tags: dict[str, etree.QName] = {}
+        self._tags = _QNAMES.setdefault(version, {})
 
     # --- helpers --------------------------------------------------------------------------
 
     def el(self, parent: etree._Element, name: str) -> etree._Element:
         tag = self._tags.get(name)
-        if tag is None:  # a parsed QName makes SubElement about a quarter faster
+        if tag is None:
             tag = self._tags[name] = etree.QName(self.ns + name)
         return etree.SubElement(parent, tag)
 
