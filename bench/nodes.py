@@ -1,0 +1,851 @@
+"""One member as one or two nodes on one PostgreSQL: the chain's throughput with 1 and 2 DE nodes.
+
+Usage::
+
+    python -m bench.nodes --nodes 1 --requests 3000 --concurrency 16
+    python -m bench.nodes --nodes 2 --requests 3000 --concurrency 64 --json
+    python -m bench.nodes --nodes 1,2 --rounds 4      # both, rounds alternating, same processes
+    python -m bench.nodes --nodes 1 --sqlite          # SQLite files instead, for comparison
+    python -m bench.nodes --dsn postgresql://postgres@127.0.0.1:5432/test
+
+Run it from the repository root, with the venv that has xgw installed. A script, never
+a test (docs/scaling.md has its figures). Everything is its own process on 127.0.0.1:
+
+    load generator --TLS--> DE node 1 --\\
+                   --TLS--> DE node 2 ---+--mTLS, signed hop--> EE --HTTP--> EE's backend
+                     (round robin)       |                      |
+                     DE's schema <-------+    EE's schema <-----+
+
+``xgw demo init``'s layout (:func:`gateway.demo.deployment.init_deployment`, ``--storage
+postgresql``) in a temp dir; each ``xgw serve`` gets its own ports, admin port and data
+directory through ``XGW_*`` variables. The DE nodes share DE's config, keys, body key and
+schema: one member behind a load balancer. EE is one node with a schema of its own. Both
+schemas are created fresh on the server (``--dsn``, default ``XGW_TEST_POSTGRES_DSN``,
+else postgresql://postgres@127.0.0.1:5432/test), migrated by ``xgw db upgrade`` and
+dropped at the end. The exchange is :mod:`bench.workload`'s ``xoev`` one (3 KiB
+XGewerbeanzeige translated for Estonia's Business Register, ``bench.backend --serves
+register``), the one ``bench.chain`` measures.
+
+Each round: one probe per node, a warm-up (default ``max(200, 4 x C)``), then
+``--requests`` measured exchanges from ``--concurrency`` workers, closed loop; request i
+goes to node ``i mod n`` (each node has its own keep-alive pool, as a load balancer's
+upstreams do). Every answer must be 200 and the expected document. CPU per exchange is
+utime + stime of each process over the measured phase (``/proc/<pid>/stat``): each node,
+EE, the backend, the load generator and, per member, the PostgreSQL server processes
+serving its gateways' connections (found through ``pg_stat_activity.client_port``).
+With ``--nodes 1,2`` the rounds alternate between one and two nodes (both started; the
+second idles in the one-node rounds), so both see the same machine. At the end the
+gateways are stopped (each signs a last tree head) and ``xgw audit verify --config`` must
+pass on DE's shared log and EE's log, with at least two DE records per answered exchange.
+The report ends with what each log takes on disk (bytes per record and per sealed body,
+indexes included).
+
+Exit status: 0 if every request was answered correctly and both logs verify, 1
+otherwise, 130 on Ctrl-C. Every process started is stopped, the schemas dropped and
+the temp dir removed (unless ``--keep``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import aiohttp
+import asyncpg
+
+from bench.processes import BenchError, Proc, Processes, cpu_seconds, rss_mib, system_cpu
+from bench.report import ChainResult, ProcessCpu, machine, median_round
+from bench.workload import WORKLOADS, Workload
+from gateway.audit.body_keys import create_body_key
+from gateway.demo.deployment import Deployment, init_deployment
+
+__all__ = ["main"]
+
+HOST = "127.0.0.1"
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
+READY_TIMEOUT = 60.0
+COMMAND_TIMEOUT = 300.0  # xgw db upgrade, xgw audit verify
+MAX_NODES = 2
+
+
+# --- the layout ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Node:
+    """One ``xgw serve``: its member's config, and what its environment overrides."""
+
+    name: str
+    config: Path
+    env: dict[str, str]
+    client_port: int
+
+
+@dataclass(frozen=True)
+class Layout:
+    deployment: Deployment
+    de: list[Node]
+    ee: Node
+    backend_sock: socket.socket  # EE's backend inherits it
+
+
+def _reserve() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, 0))
+    sock.listen(512)
+    return sock
+
+
+def _free_ports(count: int) -> list[int]:
+    """Ephemeral ports for the gateways to bind (they bind themselves, from their config)."""
+    socks = [_reserve() for _ in range(count)]
+    ports = [int(s.getsockname()[1]) for s in socks]
+    for sock in socks:
+        sock.close()
+    return ports
+
+
+def _scoped(dsn: str, schema: str) -> str:
+    """``dsn`` whose connections work in ``schema`` (asyncpg passes it as a server setting)."""
+    parts = urlsplit(dsn)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "search_path"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("search_path", schema)])))
+
+
+def lay_out(state: Path, nodes: int, dsns: dict[str, str] | None) -> Layout:
+    """``xgw demo init``'s federation; DE as ``nodes`` nodes, EE as one; ``dsns``: per
+    member (None: SQLite in each node's data directory)."""
+    backend_sock = _reserve()
+    backend_port = int(backend_sock.getsockname()[1])
+    # DE's peer and client port per node, EE's two; NL and the unused registers only appear
+    # as URLs in the directory (nothing calls them here).
+    ports = _free_ports(2 * nodes + 2 + 3)
+    de_ports = [(ports[2 * i], ports[2 * i + 1]) for i in range(nodes)]
+    ee_peer, ee_client, nl_peer, de_register, magda = ports[2 * nodes :]
+    deployment = init_deployment(
+        state / "federation",
+        gateways={"DE": (HOST, de_ports[0][0]), "EE": (HOST, ee_peer), "NL": (HOST, nl_peer)},
+        registers={
+            "DE": f"http://{HOST}:{de_register}",
+            "EE": f"http://{HOST}:{backend_port}",
+            "BE": f"https://{HOST}:{magda}",
+        },
+        storage="sqlite" if dsns is None else "postgresql",
+    )
+
+    def env(member: str, peer: int, client: int) -> dict[str, str]:
+        found = {
+            "XGW_LISTEN_PEER": f"{HOST}:{peer}",  # the demo layout listens on every interface
+            "XGW_LISTEN_CLIENT": f"{HOST}:{client}",
+            "XGW_ADMIN_LISTEN": f"{HOST}:0",  # one fixed port per member there: clashes here
+        }
+        if dsns is not None:
+            found["XGW_STORAGE_DSN"] = dsns[member]
+        return found
+
+    de_config = deployment.configs["DE"]
+    body_key = de_config.parent / "audit-body.key"  # one for every DE node: any opens any body
+    create_body_key(body_key)
+    de = []
+    for index, (peer, client) in enumerate(de_ports):
+        overrides = env("DE", peer, client) | {"XGW_AUDIT_BODY_KEYS": str(body_key)}
+        if index > 0:  # node 1 keeps the config's data directory (xgw audit verify reads it)
+            overrides["XGW_DATA_DIR"] = str(de_config.parent / f"data-{index + 1}")
+        de.append(Node(f"xgw-DE-{index + 1}", de_config, overrides, client))
+    ee = Node("xgw-EE", deployment.configs["EE"], env("EE", ee_peer, ee_client), ee_client)
+    return Layout(deployment, de, ee, backend_sock)
+
+
+def _child_env(overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """Our environment less XGW_* (the layout's settings must hold), bench importable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XGW_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    return env | (overrides or {})
+
+
+def _xgw() -> str:
+    beside = Path(sys.executable).parent / "xgw"
+    found = str(beside) if beside.exists() else shutil.which("xgw")
+    if found is None:
+        raise BenchError("the xgw command is not installed (pip install -e . in the repo)")
+    return found
+
+
+def _xgw_json(node: Node, *command: str, refusal_ok: bool = False) -> dict[str, Any]:
+    """Run ``xgw COMMAND --json --config`` with ``node``'s environment; its JSON answer
+    and ``exit_code``. BenchError when it fails, unless ``refusal_ok`` and it answered."""
+    argv = [_xgw(), *command, "--json", "--config", str(node.config)]
+    try:
+        done = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            env=_child_env(node.env),
+            timeout=COMMAND_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"`xgw {' '.join(command)}` took over {COMMAND_TIMEOUT:.0f} s") from None
+    try:
+        answer: dict[str, Any] = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        answer = {}
+    if done.returncode != 0 and not (refusal_ok and answer):
+        tail = (done.stderr or done.stdout).strip()[-1500:]
+        raise BenchError(f"`xgw {' '.join(command)}` for {node.name} failed:\n{tail}")
+    return answer | {"exit_code": done.returncode}
+
+
+# --- PostgreSQL ---------------------------------------------------------------------
+
+
+async def _schemas(dsn: str, names: Sequence[str], *, create: bool) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        for name in names:
+            if create:
+                await conn.execute(f'CREATE SCHEMA "{name}"')
+            else:
+                await conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+    finally:
+        await conn.close()
+
+
+def _tcp_ports_to(pids: Sequence[int], remote_port: int) -> set[int]:
+    """The local ports of the TCP connections ``pids`` hold to ``remote_port``."""
+    inodes = set()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    if target.startswith("socket:["):
+                        inodes.add(target[8:-1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text(encoding="ascii").splitlines()[1:]:
+                fields = line.split()
+                local, remote, inode = fields[1], fields[2], fields[9]
+                if inode in inodes and int(remote.rsplit(":", 1)[1], 16) == remote_port:
+                    ports.add(int(local.rsplit(":", 1)[1], 16))
+    return ports
+
+
+async def _server_pids(admin: asyncpg.Connection, dsn: str, clients: Sequence[int]) -> list[int]:
+    """The server processes serving the connections of the processes ``clients``."""
+    ports = _tcp_ports_to(clients, urlsplit(dsn).port or 5432)
+    rows = await admin.fetch(
+        "SELECT pid FROM pg_stat_activity WHERE client_port = ANY($1::int[])", sorted(ports)
+    )
+    return [int(row["pid"]) for row in rows]
+
+
+_MEANS = """
+SELECT (SELECT count(*) FROM audit_entries), (SELECT avg(length(record)) FROM audit_entries),
+       (SELECT count(*) FROM audit_bodies), (SELECT avg(length(ciphertext)) FROM audit_bodies)
+"""
+# Bytes per table, its indexes (and PostgreSQL's TOAST) included.
+_TABLES_PG = """
+SELECT relname, pg_total_relation_size(oid) FROM pg_class
+ WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r'
+"""
+_TABLES_SQLITE = """
+SELECT s.tbl_name, sum(d.pgsize) FROM dbstat d JOIN sqlite_schema s ON s.name = d.name
+ GROUP BY s.tbl_name
+"""
+
+
+async def footprint(node: Node) -> dict[str, float]:
+    """What a member's log takes: mean bytes of a record and a sealed body, and bytes on
+    disk per record and per body, indexes and the database's own overhead included."""
+    dsn = node.env.get("XGW_STORAGE_DSN")
+    if dsn is not None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            means = tuple((await conn.fetchrow(_MEANS)) or ())
+            tables = {name: size for name, size in await conn.fetch(_TABLES_PG)}
+        finally:
+            await conn.close()
+    else:
+        audit = node.config.parent / "data" / "audit.sqlite"
+        with contextlib.closing(sqlite3.connect(f"file:{audit}?mode=ro", uri=True)) as db:
+            means = db.execute(_MEANS).fetchone()
+            tables = dict(db.execute(_TABLES_SQLITE).fetchall())
+    records, record_bytes, bodies, body_bytes = (float(v or 0) for v in means)
+    entries, sealed = float(tables.get("audit_entries", 0)), float(tables.get("audit_bodies", 0))
+    return {
+        "records": records,
+        "record_bytes_mean": round(record_bytes),
+        "bodies": bodies,
+        "body_ciphertext_bytes_mean": round(body_bytes),
+        "entries_bytes_per_record": round(entries / records) if records else 0,
+        "bodies_bytes_per_body": round(sealed / bodies) if bodies else 0,
+        "bytes_on_disk": float(sum(tables.values())),
+    }
+
+
+# --- load ---------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """What one phase got back."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+    answered: int = 0  # 200 with the expected document
+
+
+async def _exchange(
+    session: aiohttp.ClientSession, url: str, workload: Workload, tally: Tally
+) -> None:
+    started = time.perf_counter()
+    try:
+        async with session.post(url, data=workload.body, headers=workload.headers) as response:
+            answer, status = await response.read(), response.status
+            xroad_error = response.headers.get("X-Road-Error", "")
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        tally.errors[f"{type(exc).__name__}: {exc}"[:300]] += 1
+        return
+    tally.latencies_ms.append((time.perf_counter() - started) * 1000.0)
+    if status != 200:
+        tally.errors[f"HTTP {status} {xroad_error}: {answer[:200]!r}"] += 1
+    elif not workload.answer_ok(answer):
+        tally.errors[f"200 but not the expected answer ({len(answer)} bytes)"] += 1
+    else:
+        tally.answered += 1
+
+
+async def _closed_loop(
+    targets: Sequence[tuple[aiohttp.ClientSession, str]],
+    workload: Workload,
+    count: int,
+    concurrency: int,
+    tally: Tally,
+) -> None:
+    """``concurrency`` workers; request i goes to target ``i mod len(targets)``."""
+    issued = 0
+
+    async def worker() -> None:
+        nonlocal issued
+        while issued < count:
+            session, url = targets[issued % len(targets)]
+            issued += 1
+            await _exchange(session, url, workload, tally)
+
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, count))))
+
+
+async def _watchdog(procs: Processes) -> None:
+    while True:
+        procs.check_alive()  # BenchError as soon as a process has died
+        await asyncio.sleep(0.25)
+
+
+async def _watched(procs: Processes, work: asyncio.Future[Any]) -> None:
+    watchdog = asyncio.ensure_future(_watchdog(procs))
+    try:
+        await asyncio.wait({work, watchdog}, return_when=asyncio.FIRST_COMPLETED)
+        if watchdog.done():
+            watchdog.result()
+        await work
+    finally:
+        for task in (work, watchdog):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+# --- one run ------------------------------------------------------------------------
+
+
+@dataclass
+class Started:
+    """The running topology."""
+
+    de: list[tuple[Node, Proc]]
+    ee: tuple[Node, Proc]
+    backend: Proc
+    client_ssl: ssl.SSLContext
+    urls: list[str]  # each DE node's request URL
+
+
+@dataclass
+class NodesRound:
+    nodes: int
+    result: ChainResult
+    load_average: tuple[float, float, float]  # at the end of the round
+
+
+@dataclass
+class Outcome:
+    engine: str
+    rounds: list[NodesRound] = field(default_factory=list)
+    verify: dict[str, dict[str, Any]] = field(default_factory=dict)
+    footprint: dict[str, dict[str, float]] = field(default_factory=dict)
+    answered: int = 0  # every exchange answered correctly, probes and warm-ups included
+    problems: list[str] = field(default_factory=list)
+
+
+def _label(nodes: int) -> str:
+    return f"{nodes} DE node{'s' if nodes > 1 else ''}"
+
+
+async def _wait_ready(procs: Processes, url: str, context: ssl.SSLContext | None) -> None:
+    deadline, last = time.monotonic() + READY_TIMEOUT, "no answer yet"
+    connector = aiohttp.TCPConnector(ssl=context if context is not None else False)
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=aiohttp.ClientTimeout(total=5)
+    ) as session:
+        while True:
+            procs.check_alive()
+            try:
+                async with session.get(url) as response:
+                    if response.status == 200:
+                        return
+                    last = f"HTTP {response.status}: {(await response.text())[:300]}"
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                last = f"{type(exc).__name__}: {exc}"
+            if time.monotonic() > deadline:
+                raise BenchError(f"{url} not ready after {READY_TIMEOUT:.0f} s: {last}")
+            await asyncio.sleep(0.1)
+
+
+async def start(procs: Processes, layout: Layout, workload: Workload) -> Started:
+    """``xgw db upgrade`` for each member, then the backend, EE and the DE nodes; ready."""
+    for node in (layout.de[0], layout.ee):
+        await asyncio.to_thread(_xgw_json, node, "db", "upgrade")
+    sock = layout.backend_sock
+    try:
+        backend = procs.start(
+            "EE-backend",
+            [
+                *(sys.executable, "-m", "bench.backend"),
+                *("--fd", str(sock.fileno()), "--serves", workload.backend("xgw")),
+            ],
+            pass_fds=[sock.fileno()],
+            env=_child_env(),
+            cwd=REPO,
+        )
+        backend_port = int(sock.getsockname()[1])
+    finally:
+        sock.close()
+    xgw = _xgw()
+
+    def serve(node: Node) -> Proc:
+        return procs.start(
+            node.name, [xgw, "serve", "--config", str(node.config)], env=_child_env(node.env)
+        )
+
+    ee = (layout.ee, serve(layout.ee))
+    de = [(node, serve(node)) for node in layout.de]
+    members = layout.deployment.members
+    public = layout.deployment.state_dir / "public"
+
+    def context(key: str) -> ssl.SSLContext:
+        found = ssl.create_default_context(cafile=str(public / "ca.pem"))
+        found.load_cert_chain(members[key].dir / "client.pem", members[key].dir / "client.key")
+        return found
+
+    de_ssl = context("DE")
+    await _wait_ready(procs, f"http://{HOST}:{backend_port}/healthz", None)
+    await _wait_ready(procs, f"https://{HOST}:{layout.ee.client_port}/readyz", context("EE"))
+    for node, _ in de:  # /readyz: serving, client certificate accepted, directory loaded
+        await _wait_ready(procs, f"https://{HOST}:{node.client_port}/readyz", de_ssl)
+    urls = [f"https://{HOST}:{node.client_port}{workload.request_path}" for node, _ in de]
+    return Started(de, ee, backend, de_ssl, urls)
+
+
+async def _database(
+    admin: asyncpg.Connection | None, dsn: str, members: dict[str, list[int]]
+) -> dict[str, list[int]]:
+    """Per member, the server processes serving its gateways' connections (none: SQLite)."""
+    if admin is None:
+        return {}
+    return {member: await _server_pids(admin, dsn, pids) for member, pids in members.items()}
+
+
+def _flat(database: dict[str, list[int]]) -> list[int]:
+    return [pid for pids in database.values() for pid in pids]
+
+
+def _cpu(pids: Sequence[int]) -> dict[int, float]:
+    found = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):  # a server process that ended meanwhile
+            found[pid] = cpu_seconds(pid)
+    return found
+
+
+async def run_round(
+    args: argparse.Namespace,
+    procs: Processes,
+    started: Started,
+    workload: Workload,
+    nodes: int,
+    admin: asyncpg.Connection | None,
+) -> tuple[ChainResult, int]:
+    """Probe, warm-up and the measured phase over the first ``nodes`` DE nodes."""
+    tally, unmeasured = Tally(), Tally()
+    members = {"DE": [proc.pid for _, proc in started.de], "EE": [started.ee[1].pid]}
+    roles: list[tuple[str, str, int]] = [
+        *(("first hop", node.name, proc.pid) for node, proc in started.de),
+        ("second hop", started.ee[0].name, started.ee[1].pid),
+        ("backend", started.backend.name, started.backend.pid),
+        ("load generator", "bench.nodes", os.getpid()),
+    ]
+    measured: dict[str, Any] = {}
+
+    async def measure() -> None:
+        sessions = [
+            aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(ssl=started.client_ssl, limit=args.concurrency),
+                timeout=aiohttp.ClientTimeout(total=30),
+            )
+            for _ in range(nodes)
+        ]
+        try:
+            targets = list(zip(sessions, started.urls[:nodes], strict=True))
+            for target in targets:  # a node that does not work fails here, with its reason
+                probe = Tally()
+                await _closed_loop([target], workload, 1, 1, probe)
+                if probe.errors:
+                    raise BenchError(f"the first exchange via {target[1]} failed: {probe.errors}")
+                unmeasured.answered += probe.answered
+            await _closed_loop(targets, workload, args.warmup, args.concurrency, unmeasured)
+            database = await _database(admin, args.dsn, members)
+            measured["machine"], measured["load"] = system_cpu(), os.getloadavg()
+            before = _cpu([pid for *_, pid in roles] + _flat(database))
+            began = time.perf_counter()
+            await _closed_loop(targets, workload, args.requests, args.concurrency, tally)
+            measured["seconds"] = time.perf_counter() - began
+            # The pools may have opened connections meanwhile: count their whole CPU.
+            later = await _database(admin, args.dsn, members)
+            database = {m: sorted(set(database[m]) | set(later[m])) for m in database}
+            measured["after"] = _cpu([pid for *_, pid in roles] + _flat(database))
+            measured["busy"] = system_cpu().since(measured["machine"])
+            measured["before"], measured["database"] = before, database
+        finally:
+            for session in sessions:
+                await session.close()
+
+    try:
+        async with asyncio.timeout(args.timeout):
+            await _watched(procs, asyncio.ensure_future(measure()))
+    except TimeoutError:
+        raise BenchError(
+            f"{_label(nodes)}: {args.warmup} warm-up and {args.requests} measured requests "
+            f"took over {args.timeout:.0f} s ({len(tally.latencies_ms)} measured done); "
+            "raise --timeout or lower --requests"
+        ) from None
+    seconds, before, after = measured["seconds"], measured["before"], measured["after"]
+
+    def row(role: str, name: str, pids: Sequence[int]) -> ProcessCpu:
+        used = sum(after.get(pid, 0.0) - before.get(pid, 0.0) for pid in pids if pid in after)
+        rss = 0.0
+        for pid in pids if role != "database" else ():  # servers share their buffers: not summed
+            with contextlib.suppress(OSError):
+                rss += rss_mib(pid)
+        return ProcessCpu(
+            role, name, pids[0] if len(pids) == 1 else 0, used,
+            used * 1e6 / args.requests, used / seconds, rss,
+        )  # fmt: skip
+
+    cpu = [row(role, name, [pid]) for role, name, pid in roles]
+    for member, servers in measured["database"].items():
+        name = f"PostgreSQL for {member} ({len(servers)} server processes)"
+        cpu.append(row("database", name, servers))
+    busy, steal = measured["busy"]
+    errors = tally.errors + Counter({f"(warm-up) {k}": n for k, n in unmeasured.errors.items()})
+    result = ChainResult(
+        _label(nodes),
+        args.requests,
+        args.concurrency,
+        args.warmup,
+        seconds,
+        tally.latencies_ms,
+        errors,
+        cpu,
+        busy,
+        steal,
+    )
+    return result, tally.answered + unmeasured.answered
+
+
+def _stop(procs: Processes, proc: Proc, grace: float = 20.0) -> None:
+    """SIGTERM and wait: a gateway signs its last tree head on the way out."""
+    with contextlib.suppress(ProcessLookupError):
+        proc.popen.terminate()
+    try:
+        code = proc.popen.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"{proc.name} did not stop within {grace:.0f} s:\n{proc.tail()}") from None
+    procs.release(proc)
+    if code not in (0, -signal.SIGTERM):
+        raise BenchError(f"{proc.name} ended with code {code}:\n{proc.tail()}")
+
+
+async def run(args: argparse.Namespace, state: Path, procs: Processes, outcome: Outcome) -> None:
+    workload = WORKLOADS["xoev"](None)
+    dsns = None
+    if not args.sqlite:
+        dsns = {member: _scoped(args.dsn, args.schemas[member]) for member in ("DE", "EE")}
+    layout = lay_out(state, max(args.nodes), dsns)
+    admin = await asyncpg.connect(args.dsn) if dsns else None
+    try:
+        started = await start(procs, layout, workload)
+        for number in range(1, args.rounds + 1):
+            nodes = args.nodes[(number - 1) % len(args.nodes)]
+            if not args.json:
+                print(f"round {number}: {_label(nodes)} ...", file=sys.stderr)
+            result, answered = await run_round(args, procs, started, workload, nodes, admin)
+            result.round = number
+            outcome.rounds.append(NodesRound(nodes, result, os.getloadavg()))
+            outcome.answered += answered
+    finally:
+        if admin is not None:
+            await admin.close()
+    for _, proc in [*started.de, started.ee]:
+        await asyncio.to_thread(_stop, procs, proc)
+    for key, node in (("DE", layout.de[0]), ("EE", layout.ee)):
+        outcome.verify[key] = await asyncio.to_thread(
+            _xgw_json, node, "audit", "verify", refusal_ok=True
+        )
+        outcome.footprint[key] = await footprint(node)
+    de = outcome.verify["DE"]
+    if not (de.get("ok") and outcome.verify["EE"].get("ok")):
+        outcome.problems.append("`xgw audit verify` refused a log")
+    if int(de.get("records", 0)) < 2 * outcome.answered:
+        outcome.problems.append(
+            f"DE's log holds {de.get('records')} records for {outcome.answered} answered "
+            "exchanges (two each expected)"
+        )
+
+
+# --- the report ---------------------------------------------------------------------
+
+
+def _medians(outcome: Outcome) -> dict[int, ChainResult]:
+    results = [r.result for r in outcome.rounds]
+    found = {}
+    for nodes in sorted({r.nodes for r in outcome.rounds}):
+        median = median_round(results, _label(nodes))
+        if median is not None:
+            found[nodes] = median
+    return found
+
+
+def _verify_json(answer: dict[str, Any]) -> dict[str, Any]:
+    keep = ("ok", "records", "tree_heads", "root", "first_bad", "reason", "exit_code")
+    return {k: answer[k] for k in keep if k in answer}
+
+
+def report_json(args: argparse.Namespace, outcome: Outcome) -> dict[str, Any]:
+    medians = _medians(outcome)
+    rounds = []
+    for r in outcome.rounds:
+        rounds.append({"nodes": r.nodes, "load_average": r.load_average, **r.result.as_json()})
+    return {
+        "machine": machine() | {"load_average_end": os.getloadavg()},
+        "params": {
+            "engine": outcome.engine,
+            "nodes": args.nodes,
+            "requests": args.requests,
+            "concurrency": args.concurrency,
+            "warmup": args.warmup,
+            "rounds": args.rounds,
+            "payload": "xoev",
+        },
+        "median": {str(n): m.as_json() for n, m in medians.items()},
+        "rounds": rounds,
+        "verify": {k: _verify_json(v) for k, v in outcome.verify.items()},
+        "footprint": outcome.footprint,
+        "answered": outcome.answered,
+        "problems": outcome.problems,
+        "ok": _ok(outcome),
+    }
+
+
+def _ok(outcome: Outcome) -> bool:
+    return (
+        bool(outcome.rounds) and all(r.result.ok for r in outcome.rounds) and not outcome.problems
+    )
+
+
+def print_report(args: argparse.Namespace, outcome: Outcome) -> None:
+    info = machine()
+    print(
+        f"bench.nodes  {info['date']}  {info['nproc']} CPUs ({info['cpu_model']}), "
+        f"Python {info['python']}, load average now {os.getloadavg()[0]:.2f}"
+    )
+    print(
+        f"engine {outcome.engine}; xoev exchange, {args.requests} measured requests per round "
+        f"at concurrency {args.concurrency}, {args.warmup} warm-up; {args.rounds} rounds"
+    )
+    print()
+    header = f"{'round':>5} {'nodes':>5} {'exch/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}"
+    print(header + "  CPU µs/exchange per process; machine busy; load avg")
+    for r in outcome.rounds:
+        res = r.result
+        cpu = ", ".join(f"{c.name} {c.us_per_exchange:.0f}" for c in res.cpu)
+        print(
+            f"{res.round:>5} {r.nodes:>5} {res.throughput:>8.1f} {res.percentile(0.5):>8.1f} "
+            f"{res.percentile(0.99):>8.1f} {sum(res.errors.values()):>6}  {cpu}; "
+            f"{100 * res.machine_busy:.0f} %; {r.load_average[0]:.2f}"
+        )
+    medians = _medians(outcome)
+    print()
+    for nodes, res in medians.items():
+        rounds = [r.result.throughput for r in outcome.rounds if r.nodes == nodes]
+        gateways = sum(c.us_per_exchange for c in res.cpu if c.role in ("first hop",))
+        print(
+            f"median of {len(rounds)} rounds, {_label(nodes)}: {res.throughput:.0f} exchanges/s "
+            f"(rounds {', '.join(f'{t:.0f}' for t in rounds)}), p50 {res.percentile(0.5):.1f} ms, "
+            f"p99 {res.percentile(0.99):.1f} ms"
+        )
+        print(
+            "  CPU µs per exchange of the round (CPU seconds x 10^6 / all exchanges); "
+            f"DE nodes together {gateways:.0f}"
+        )
+        for c in res.cpu:
+            print(
+                f"    {c.role:<15} {c.name:<38} {c.us_per_exchange:>7.0f}  "
+                f"({100 * c.utilisation:.0f} % of a core, {c.rss_mib:.0f} MiB)"
+            )
+        print(f"  cores busy outside these processes: {res.outside_cores():.2f}")
+    if 1 in medians and 2 in medians and medians[1].throughput > 0:
+        print(f"\n2 nodes / 1 node: {medians[2].throughput / medians[1].throughput:.2f}x")
+    for key, answer in outcome.verify.items():
+        verdict = "verifies" if answer.get("ok") else "does NOT verify"
+        print(
+            f"{key}'s log: {answer.get('records')} records, {verdict} (xgw audit verify --config)"
+        )
+    for key, size in outcome.footprint.items():
+        print(
+            f"{key}'s log on disk: {size['bytes_on_disk'] / 2**20:.1f} MiB; per record "
+            f"{size['entries_bytes_per_record']:.0f} bytes with its indexes (the record itself "
+            f"{size['record_bytes_mean']:.0f}), per sealed body {size['bodies_bytes_per_body']:.0f}"
+            f" (ciphertext {size['body_ciphertext_bytes_mean']:.0f}, {size['bodies']:.0f} bodies)"
+        )
+    for problem in outcome.problems:
+        print(f"problem: {problem}")
+    for r in outcome.rounds:
+        for message, n in r.result.errors.most_common(5):
+            print(f"round {r.result.round}: {n} x {message}")
+
+
+# --- main ---------------------------------------------------------------------------
+
+
+def _node_counts(text: str) -> list[int]:
+    try:
+        counts = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: 1, 2 or 1,2") from None
+    if not counts or any(not 1 <= n <= MAX_NODES for n in counts):
+        raise argparse.ArgumentTypeError(f"{text!r}: 1, 2 or 1,2")
+    return counts
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.nodes", description=__doc__.split("\n", 1)[0]
+    )
+    parser.add_argument(
+        "--nodes", type=_node_counts, default=[1], help="DE nodes: 1, 2, or 1,2 (rounds alternate)"
+    )
+    parser.add_argument("--requests", type=int, default=3000, help="measured requests per round")
+    parser.add_argument("--concurrency", type=int, default=16, help="concurrent workers")
+    parser.add_argument("--rounds", type=int, help="default 3 per node count")
+    parser.add_argument("--warmup", type=int, help="per round, not counted (default 4 x C, >= 200)")
+    parser.add_argument("--timeout", type=float, default=180.0, help="seconds one round may take")
+    parser.add_argument(
+        "--dsn",
+        default=os.environ.get("XGW_TEST_POSTGRES_DSN") or DEFAULT_DSN,
+        help="the PostgreSQL server; a schema per member is created there and dropped after "
+        "(default: XGW_TEST_POSTGRES_DSN, else %(default)s)",
+    )
+    parser.add_argument(
+        "--sqlite", action="store_true", help="SQLite files instead of PostgreSQL (one node only)"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("--state-dir", type=Path, help="parent of the temp dir")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, configs)")
+    return parser
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.requests < 1 or args.concurrency < 1 or (args.rounds is not None and args.rounds < 1):
+        parser.error("--requests, --concurrency and --rounds must be at least 1")
+    if args.sqlite and max(args.nodes) > 1:
+        parser.error("--sqlite runs one node: several nodes share a PostgreSQL database")
+    if urlsplit(args.dsn).hostname not in (HOST, "localhost") and not args.sqlite:
+        parser.error(f"--dsn must name a server on {HOST}")
+    args.rounds = args.rounds or 3 * len(args.nodes)
+    args.warmup = args.warmup if args.warmup is not None else max(200, 4 * args.concurrency)
+    tag = uuid.uuid4().hex[:8]
+    args.schemas = {member: f"xgw_nodes_{tag}_{member.lower()}" for member in ("DE", "EE")}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    if args.state_dir is not None:
+        args.state_dir.mkdir(parents=True, exist_ok=True)
+    state = Path(tempfile.mkdtemp(prefix="xgw-nodes-", dir=args.state_dir))
+    outcome = Outcome("sqlite" if args.sqlite else "postgresql")
+    created = False
+    try:
+        if not args.sqlite:
+            asyncio.run(_schemas(args.dsn, list(args.schemas.values()), create=True))
+            created = True
+        with Processes(state / "logs") as procs:
+            asyncio.run(run(args, state, procs, outcome))
+    except KeyboardInterrupt:
+        print("bench: interrupted; stopped every process it started", file=sys.stderr)
+        return 130
+    except (BenchError, OSError, asyncpg.PostgresError) as exc:
+        print(f"bench: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if created:
+            asyncio.run(_schemas(args.dsn, list(args.schemas.values()), create=False))
+        if args.keep:
+            print(f"bench: kept {state}", file=sys.stderr)
+        else:
+            shutil.rmtree(state, ignore_errors=True)
+    if args.json:
+        print(json.dumps(report_json(args, outcome), indent=2, ensure_ascii=False))
+    else:
+        print_report(args, outcome)
+    return 0 if _ok(outcome) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
