@@ -73,6 +73,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import aiohttp
 import asyncpg
 
+from bench.chain import wait_ready
 from bench.processes import BenchError, Proc, Processes, cpu_seconds, rss_mib, system_cpu
 from bench.report import ChainResult, ProcessCpu, machine, median_round
 from bench.workload import WORKLOADS, Workload
@@ -84,7 +85,6 @@ __all__ = ["main"]
 HOST = "127.0.0.1"
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
-READY_TIMEOUT = 60.0
 COMMAND_TIMEOUT = 300.0  # xgw db upgrade, xgw audit verify
 MAX_NODES = 2
 
@@ -414,26 +414,6 @@ def _label(nodes: int) -> str:
     return f"{nodes} DE node{'s' if nodes > 1 else ''}"
 
 
-async def _wait_ready(procs: Processes, url: str, context: ssl.SSLContext | None) -> None:
-    deadline, last = time.monotonic() + READY_TIMEOUT, "no answer yet"
-    connector = aiohttp.TCPConnector(ssl=context if context is not None else False)
-    async with aiohttp.ClientSession(
-        connector=connector, timeout=aiohttp.ClientTimeout(total=5)
-    ) as session:
-        while True:
-            procs.check_alive()
-            try:
-                async with session.get(url) as response:
-                    if response.status == 200:
-                        return
-                    last = f"HTTP {response.status}: {(await response.text())[:300]}"
-            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-                last = f"{type(exc).__name__}: {exc}"
-            if time.monotonic() > deadline:
-                raise BenchError(f"{url} not ready after {READY_TIMEOUT:.0f} s: {last}")
-            await asyncio.sleep(0.1)
-
-
 async def start(procs: Processes, layout: Layout, workload: Workload) -> Started:
     """``xgw db upgrade`` for each member, then the backend, EE and the DE nodes; ready."""
     for node in (layout.de[0], layout.ee):
@@ -471,10 +451,10 @@ async def start(procs: Processes, layout: Layout, workload: Workload) -> Started
         return found
 
     de_ssl = context("DE")
-    await _wait_ready(procs, f"http://{HOST}:{backend_port}/healthz", None)
-    await _wait_ready(procs, f"https://{HOST}:{layout.ee.client_port}/readyz", context("EE"))
+    await wait_ready(procs, [(f"http://{HOST}:{backend_port}/healthz", None)])
+    await wait_ready(procs, [(f"https://{HOST}:{layout.ee.client_port}/readyz", context("EE"))])
     for node, _ in de:  # /readyz: serving, client certificate accepted, directory loaded
-        await _wait_ready(procs, f"https://{HOST}:{node.client_port}/readyz", de_ssl)
+        await wait_ready(procs, [(f"https://{HOST}:{node.client_port}/readyz", de_ssl)])
     urls = [f"https://{HOST}:{node.client_port}{workload.request_path}" for node, _ in de]
     return Started(de, ee, backend, de_ssl, urls)
 
