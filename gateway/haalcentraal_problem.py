@@ -8,7 +8,7 @@ Usage::
 
 Statuses, titles and codes are the API's (its OpenAPI's ``components.responses``
 and the error table of its feature files): 400 ``paramsValidation`` /
-``paramsCombination``, 401 ``authentication``, 403 ``autorisation``, 405
+``paramsCombination``, 401 ``authentication``, 403 ``autorisation``, 404 ``notFound``, 405
 ``methodNotAllowed``, 406 ``notAcceptable``, 415 ``unsupported``, 500
 ``serverError``, 503 ``notAvailable``, 504 ``timeout``. Every text is fitted to the
 patterns the OpenAPI gives (``detail``: letters, digits, space and ``.-(),``;
@@ -36,6 +36,7 @@ _TYPES = {
     400: _RFC7231 + "6.5.1",
     401: "https://datatracker.ietf.org/doc/html/rfc7235#section-3.1",
     403: _RFC7231 + "6.5.3",
+    404: _RFC7231 + "6.5.4",
     405: _RFC7231 + "6.5.5",
     406: _RFC7231 + "6.5.6",
     415: _RFC7231 + "6.5.13",

@@ -70,6 +70,8 @@ def add_routes(app: web.Application, node: Node, pipeline: Pipeline) -> None:
     door = _FrontDoor(node, pipeline)
     app.router.add_post(PATH, door.personen)
     app.router.add_route("*", PATH, _method_not_allowed)
+    # Below the API's one resource (a trailing slash, say) is no SOAP endpoint either.
+    app.router.add_route("*", PATH + "/{tail:.*}", _not_found)
 
 
 class _FrontDoor:
@@ -320,6 +322,14 @@ def _check_accept(value: str | None) -> None:
     problem = Problem(406, "Gevraagde contenttype wordt niet ondersteund.", "notAcceptable")
     raise ProblemError(problem, f"Accept {value[:80]!r} does not take application/json",
                        code="BadRequest", origin=CLIENT)  # fmt: skip
+
+
+async def _not_found(request: web.Request) -> web.StreamResponse:
+    problem = Problem(404, "Opgevraagde resource bestaat niet.", "notFound",
+                      "Alleen POST op de resource personen bestaat.")  # fmt: skip
+    return web.Response(
+        status=404, body=problem.render(_instance(request)), headers={"Content-Type": MEDIA_TYPE}
+    )
 
 
 async def _method_not_allowed(request: web.Request) -> web.StreamResponse:

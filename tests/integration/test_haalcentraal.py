@@ -7,6 +7,7 @@ answer, valid request or not, is checked against the official OpenAPI in ../shar
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,10 +17,11 @@ import aiohttp
 import pytest
 
 from gateway.errors import ConfigError
+from gateway.frontends.haalcentraal import PATH
 from gateway.pki import CertificateAuthority
 from gateway.settings import Settings
 from tests.connectors.nl.reference import brp_openapi
-from tests.integration.federation import closed_port_url
+from tests.integration.federation import call, closed_port_url
 from tests.integration.haalcentraal_support import (
     NL_CLIENT,
     NL_OTHER,
@@ -272,6 +274,22 @@ async def test_another_method_is_not_allowed(brp, register):
         answer = await ask(http, nl.client_url, None, method="GET", raw=b"")
     assert answer.headers["Allow"] == "POST"
     _problem(answer, 405, "methodNotAllowed")
+
+
+@pytest.mark.parametrize("tail", ["/", "/extra", "/x/y"])
+async def test_a_path_below_the_resource_is_the_apis_404_not_a_soap_fault(brp, register, tail):
+    async with brp.start() as (nl, _de), brp.client("NL") as http:
+        answer = await call(
+            http,
+            "POST",
+            nl.client_url + PATH + tail,
+            headers={"Content-Type": "application/json", "Accept": "application/json"},
+            data=json.dumps(SEARCH).encode(),
+        )
+    assert answer.status == 404, answer.body
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    assert answer.json()["code"] == "notFound"
+    assert register.queries == []
 
 
 # ------------------------------------------------------------------ who may ask
