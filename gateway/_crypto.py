@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TypeAlias
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
@@ -41,6 +42,7 @@ __all__ = [
     "check_key_pair",
     "fingerprint",
     "generate_key",
+    "issued_by",
     "jws_algorithm",
     "kid",
     "load_certificate",
@@ -177,6 +179,15 @@ def check_key_pair(cert: x509.Certificate, key: PrivateKey, key_name: str) -> No
     theirs = cert.public_key().public_bytes(_DER, _SPKI)
     if ours != theirs:
         raise ConfigError(key_name, "does not belong to the configured certificate")
+
+
+def issued_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
+    """Whether ``ca``'s key signed ``cert`` (and its issuer name is ``ca``'s subject)."""
+    try:
+        cert.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
 
 
 def certificate_public_key(cert: x509.Certificate) -> PublicKey:

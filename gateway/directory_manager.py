@@ -26,7 +26,6 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import os
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -38,7 +37,8 @@ import aiohttp
 from cryptography import x509
 
 from gateway.directory import Directory, format_timestamp, inspect_token, verify_directory
-from gateway.errors import AuditError, ConfigError, DirectoryError
+from gateway.errors import AuditError, ConfigError, ConflictError, DirectoryError
+from gateway.files import write_atomic
 from gateway.storage.base import DirectoryStore
 
 __all__ = [
@@ -350,10 +350,8 @@ class DirectoryManager:
     def _save_cache(self, token: str) -> None:
         if self._cache is None:
             return
-        partial = self._cache.with_suffix(".partial")
         try:
-            partial.write_text(token, encoding="ascii")
-            os.replace(partial, self._cache)
+            write_atomic(self._cache, token.encode("ascii"))
         except OSError as exc:
             _logger.warning("cannot keep the directory in %s: %s", self._cache, exc)
 
@@ -370,14 +368,10 @@ class DirectoryManager:
                 # cache was restored): keep both, never overwrite evidence.
                 suffix = hashlib.sha256(token.encode("ascii")).hexdigest()[:16]
                 path = self._history / f"{directory.sequence}-{suffix}.jws"
-            if path.exists():
-                return
-            partial = path.with_name(path.name + ".partial")
-            with partial.open("w", encoding="ascii") as handle:
-                handle.write(token + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(partial, path)
+            if not path.exists():
+                write_atomic(path, token.encode("ascii") + b"\n", exclusive=True)
+        except ConflictError:
+            pass  # kept meanwhile (another node of the member): evidence is never replaced
         except (OSError, UnicodeError) as exc:
             _logger.warning(
                 "cannot keep directory sequence %d in %s: %s",

@@ -27,12 +27,12 @@ from typing import Any
 
 import orjson
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 
 from gateway._crypto import (
     b64url,
     b64url_decode,
     certificate_public_key,
+    issued_by,
     jws_algorithm,
     kid,
     load_certificates,
@@ -421,7 +421,7 @@ def _certificates(
                 f"certificate {key} ({cert.subject.rfc4514_string()}, {needed[key]}) is not a"
                 f" signing certificate listed in directory sequence {directory.sequence}",
             )
-        if not any(_issued_by(cert, ca) for ca in directory.ca_certificates):
+        if not any(issued_by(cert, ca) for ca in directory.ca_certificates):
             raise BundleError(
                 "certificates",
                 f"certificate {key} is not issued by a CA of directory sequence"
@@ -429,14 +429,6 @@ def _certificates(
             )
         certificates[key] = cert
     return certificates
-
-
-def _issued_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
-    try:
-        cert.verify_directly_issued_by(ca)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
 
 
 def _check_certificate(
@@ -448,7 +440,7 @@ def _check_certificate(
     except CertValidationError as exc:
         raise BundleError(check, f"{what}, at {_time(moment)}: {exc.message}") from exc
     for ca in directory.ca_certificates:
-        if _issued_by(cert, ca) and ca.not_valid_before_utc <= moment < ca.not_valid_after_utc:
+        if issued_by(cert, ca) and ca.not_valid_before_utc <= moment < ca.not_valid_after_utc:
             return
     raise BundleError(check, f"{what}: its CA is not valid at {_time(moment)}")
 

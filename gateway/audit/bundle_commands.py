@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from gateway.audit.prove import Proven, directory_candidates, prove_exchange
 from gateway.audit.tree_head import TreeHeadSigner
 from gateway.directory_manager import HISTORY_DIR
 from gateway.errors import AuditError
+from gateway.files import write_atomic
 from gateway.node import AUDIT_DB, DIRECTORY_CACHE
 from gateway.settings import Settings
 from gateway.storage.factory import AuditSource, audit_source, kept_directories
@@ -54,10 +54,8 @@ def prove(
     proven = asyncio.run(
         _prove(data_dir, exchange_id, candidates, trust_anchors, signer=signer, settings=settings)
     )
-    partial = out.with_name(out.name + ".partial")
     try:
-        partial.write_bytes(proven.data)
-        os.replace(partial, out)
+        write_atomic(out, proven.data)
     except OSError as exc:
         raise AuditError(f"cannot write {out}: {exc.strerror or exc}") from exc
     if as_json:

@@ -17,7 +17,7 @@ from typing import Any
 
 from cryptography import x509
 
-from gateway._crypto import fingerprint, now_utc
+from gateway._crypto import fingerprint, issued_by, now_utc
 from gateway.directory import format_timestamp
 from gateway.errors import AdminError, ConflictError
 from gateway.federation._document import (
@@ -26,7 +26,6 @@ from gateway.federation._document import (
     as_certificate,
     as_serial,
     certificates_of,
-    issued_by,
 )
 from gateway.identifiers import ClientId
 

@@ -18,7 +18,6 @@ from collections.abc import Iterable, Iterator
 from typing import Any, TypeAlias
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 
 from gateway._crypto import fingerprint, load_certificates
 from gateway.directory import directory_schema, format_timestamp
@@ -37,7 +36,6 @@ __all__ = [
     "endpoint_entries",
     "find_member",
     "find_service",
-    "issued_by",
     "member_id",
     "member_of",
     "normalise_fingerprint",
@@ -199,14 +197,6 @@ def certificates_of(member: dict[str, Any]) -> Iterator[tuple[str, x509.Certific
 
 def access_rights(doc: dict[str, Any]) -> list[AccessRight]:
     return [AccessRight.from_entry(entry) for entry in doc.get("access", [])]
-
-
-def issued_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
-    try:
-        cert.verify_directly_issued_by(ca)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
 
 
 def certificate_json(cert: x509.Certificate, revoked: bool = False) -> dict[str, Any]:

@@ -39,6 +39,7 @@ import asyncpg
 from gateway.errors import AuditError
 from gateway.storage.base import StoredBody, StoredEntry, StoredTreeHead
 from gateway.storage.migrations import LATEST, Connection, schema_version
+from gateway.storage.sql import BODY_SELECT, BODY_SERVICES
 
 __all__ = [
     "LOG_LOCK",
@@ -85,16 +86,6 @@ _LATEST_HEAD = f"SELECT {_HEAD_COLUMNS} FROM audit_tree_heads ORDER BY number DE
 _ADD_CERTIFICATE = (
     "INSERT INTO audit_certificates (kid, certificate) VALUES ($1, $2) ON CONFLICT DO NOTHING"
 )
-_BODY_SELECT = (
-    "SELECT seq, service, time, status, size, key_id, nonce, ciphertext FROM audit_bodies"
-)
-# Each service once, by walking the (service, time) index: O(services x log n), not a scan.
-_BODY_SERVICES = """WITH RECURSIVE s(service) AS (
-    SELECT min(service) FROM audit_bodies
-    UNION ALL
-    SELECT (SELECT min(service) FROM audit_bodies WHERE service > s.service) FROM s
-    WHERE s.service IS NOT NULL
-) SELECT service FROM s WHERE service IS NOT NULL"""
 _DELETE_BODIES = (
     "DELETE FROM audit_bodies WHERE seq IN"
     " (SELECT seq FROM audit_bodies WHERE service = $1 AND time < $2 LIMIT $3)"
@@ -399,12 +390,12 @@ class PostgresAuditStore:
     async def bodies(self, seqs: Collection[int]) -> dict[int, StoredBody]:
         if not seqs:
             return {}
-        query = f"{_BODY_SELECT} WHERE seq = ANY($1::bigint[])"
+        query = f"{BODY_SELECT} WHERE seq = ANY($1::bigint[])"
         rows = await self._fetch(query, (list(seqs),), "reading bodies")
         return {body.seq: body for body in map(_body, rows)}
 
     async def body_services(self) -> list[str]:
-        rows = await self._fetch(_BODY_SERVICES, (), "reading the services of stored bodies")
+        rows = await self._fetch(BODY_SERVICES, (), "reading the services of stored bodies")
         return [str(service) for (service,) in rows]
 
     async def delete_bodies(self, service: str, before: str | None) -> int:

@@ -43,6 +43,7 @@ import aiosqlite
 
 from gateway.errors import AuditError
 from gateway.storage.base import StoredBody, StoredEntry, StoredTreeHead
+from gateway.storage.sql import BODY_SELECT, BODY_SERVICES
 
 __all__ = [
     "APPLICATION_ID",
@@ -155,16 +156,6 @@ _SET_TREE = (
     "UPDATE audit_entries SET leaf_hash = ?, subtrees = ? WHERE seq = ? AND leaf_hash IS NULL"
 )
 _HEAD_COLUMNS = "number, tree_size, root_hash, timestamp, kid, jws"
-_BODY_SELECT = (
-    "SELECT seq, service, time, status, size, key_id, nonce, ciphertext FROM audit_bodies"
-)
-# Each service once, by walking the (service, time) index: O(services x log n), not a scan.
-_BODY_SERVICES = """WITH RECURSIVE s(service) AS (
-    SELECT min(service) FROM audit_bodies
-    UNION ALL
-    SELECT (SELECT min(service) FROM audit_bodies WHERE service > s.service) FROM s
-    WHERE s.service IS NOT NULL
-) SELECT service FROM s WHERE service IS NOT NULL"""
 _DELETE_BODIES = (
     "DELETE FROM audit_bodies WHERE seq IN"
     " (SELECT seq FROM audit_bodies WHERE service = ? AND time < ? LIMIT ?)"
@@ -457,9 +448,7 @@ class SQLiteAuditStore:
         marks = ", ".join("?" * len(seqs))
         conn = self._connection(self._reader)
         with _wrapped("reading bodies"):
-            rows = await conn.execute_fetchall(
-                f"{_BODY_SELECT} WHERE seq IN ({marks})", tuple(seqs)
-            )
+            rows = await conn.execute_fetchall(f"{BODY_SELECT} WHERE seq IN ({marks})", tuple(seqs))
         return {body.seq: body for body in map(_body, rows)}
 
     async def body_services(self) -> list[str]:
@@ -467,7 +456,7 @@ class SQLiteAuditStore:
             return []
         conn = self._connection(self._reader)
         with _wrapped("reading the services of stored bodies"):
-            rows = await conn.execute_fetchall(_BODY_SERVICES)
+            rows = await conn.execute_fetchall(BODY_SERVICES)
         return [str(service) for (service,) in rows]
 
     async def delete_bodies(self, service: str, before: str | None) -> int:
