@@ -17,14 +17,14 @@ a test (docs/scaling.md has its figures). Everything is its own process on 127.0
                      DE's schema <-------+    EE's schema <-----+
 
 ``xgw demo init``'s layout (:func:`gateway.demo.deployment.init_deployment`, ``--storage
-postgresql``) in a temp dir; each ``xgw serve`` gets its own ports, admin port and data
-directory through ``XGW_*`` variables. The DE nodes share DE's config, keys, body key and
-schema: one member behind a load balancer. EE is one node with a schema of its own. Both
-schemas are created fresh on the server (``--dsn``, default ``XGW_TEST_POSTGRES_DSN``,
-else postgresql://postgres@127.0.0.1:5432/test), migrated by ``xgw db upgrade`` and
-dropped at the end. The exchange is :mod:`bench.workload`'s ``xoev`` one (3 KiB
-XGewerbeanzeige translated for Estonia's Business Register, ``bench.backend --serves
-register``), the one ``bench.chain`` measures.
+postgresql``) in a temp dir (bench/nodes_layout.py); each ``xgw serve`` gets its own
+ports, admin port and data directory through ``XGW_*`` variables. The DE nodes share DE's
+config, keys, body key and schema: one member behind a load balancer. EE is one node with
+a schema of its own. Both schemas are created fresh on the server (``--dsn``, default
+``XGW_TEST_POSTGRES_DSN``, else postgresql://postgres@127.0.0.1:5432/test), migrated by
+``xgw db upgrade`` and dropped at the end. The exchange is :mod:`bench.workload`'s
+``xoev`` one (3 KiB XGewerbeanzeige translated for Estonia's Business Register,
+``bench.backend --serves register``), the one ``bench.chain`` measures.
 
 Each round: one probe per node, a warm-up (default ``max(200, 4 x C)``), then
 ``--requests`` measured exchanges from ``--concurrency`` workers, closed loop; request i
@@ -37,8 +37,8 @@ With ``--nodes 1,2`` the rounds alternate between one and two nodes (both starte
 second idles in the one-node rounds), so both see the same machine. At the end the
 gateways are stopped (each signs a last tree head) and ``xgw audit verify --config`` must
 pass on DE's shared log and EE's log, with at least two DE records per answered exchange.
-The report ends with what each log takes on disk (bytes per record and per sealed body,
-indexes included).
+The report (bench/nodes_report.py) ends with what each log takes on disk (bytes per
+record and per sealed body, indexes included).
 
 Exit status: 0 if every request was answered correctly and both logs verify, 1
 otherwise, 130 on Ctrl-C. Every process started is stopped, the schemas dropped and
@@ -54,7 +54,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import ssl
 import subprocess
@@ -68,154 +67,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import aiohttp
 import asyncpg
 
 from bench.chain import wait_ready
+from bench.nodes_layout import (
+    HOST,
+    REPO,
+    Layout,
+    Node,
+    child_env,
+    lay_out,
+    scoped,
+    xgw_command,
+    xgw_json,
+)
+from bench.nodes_report import NodesRound, Outcome, label, print_report, report_json
 from bench.processes import BenchError, Proc, Processes, cpu_seconds, rss_mib, system_cpu
-from bench.report import ChainResult, ProcessCpu, machine, median_round
+from bench.report import ChainResult, ProcessCpu
 from bench.workload import WORKLOADS, Workload
-from gateway.audit.body_keys import create_body_key
-from gateway.demo.deployment import Deployment, init_deployment
 
 __all__ = ["main"]
 
-HOST = "127.0.0.1"
-REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
-COMMAND_TIMEOUT = 300.0  # xgw db upgrade, xgw audit verify
 MAX_NODES = 2
-
-
-# --- the layout ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Node:
-    """One ``xgw serve``: its member's config, and what its environment overrides."""
-
-    name: str
-    config: Path
-    env: dict[str, str]
-    client_port: int
-
-
-@dataclass(frozen=True)
-class Layout:
-    deployment: Deployment
-    de: list[Node]
-    ee: Node
-    backend_sock: socket.socket  # EE's backend inherits it
-
-
-def _reserve() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, 0))
-    sock.listen(512)
-    return sock
-
-
-def _free_ports(count: int) -> list[int]:
-    """Ephemeral ports for the gateways to bind (they bind themselves, from their config)."""
-    socks = [_reserve() for _ in range(count)]
-    ports = [int(s.getsockname()[1]) for s in socks]
-    for sock in socks:
-        sock.close()
-    return ports
-
-
-def _scoped(dsn: str, schema: str) -> str:
-    """``dsn`` whose connections work in ``schema`` (asyncpg passes it as a server setting)."""
-    parts = urlsplit(dsn)
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "search_path"]
-    return urlunsplit(parts._replace(query=urlencode([*query, ("search_path", schema)])))
-
-
-def lay_out(state: Path, nodes: int, dsns: dict[str, str] | None) -> Layout:
-    """``xgw demo init``'s federation; DE as ``nodes`` nodes, EE as one; ``dsns``: per
-    member (None: SQLite in each node's data directory)."""
-    backend_sock = _reserve()
-    backend_port = int(backend_sock.getsockname()[1])
-    # DE's peer and client port per node, EE's two; NL and the unused registers only appear
-    # as URLs in the directory (nothing calls them here).
-    ports = _free_ports(2 * nodes + 2 + 3)
-    de_ports = [(ports[2 * i], ports[2 * i + 1]) for i in range(nodes)]
-    ee_peer, ee_client, nl_peer, de_register, magda = ports[2 * nodes :]
-    deployment = init_deployment(
-        state / "federation",
-        gateways={"DE": (HOST, de_ports[0][0]), "EE": (HOST, ee_peer), "NL": (HOST, nl_peer)},
-        registers={
-            "DE": f"http://{HOST}:{de_register}",
-            "EE": f"http://{HOST}:{backend_port}",
-            "BE": f"https://{HOST}:{magda}",
-        },
-        storage="sqlite" if dsns is None else "postgresql",
-    )
-
-    def env(member: str, peer: int, client: int) -> dict[str, str]:
-        found = {
-            "XGW_LISTEN_PEER": f"{HOST}:{peer}",  # the demo layout listens on every interface
-            "XGW_LISTEN_CLIENT": f"{HOST}:{client}",
-            "XGW_ADMIN_LISTEN": f"{HOST}:0",  # one fixed port per member there: clashes here
-        }
-        if dsns is not None:
-            found["XGW_STORAGE_DSN"] = dsns[member]
-        return found
-
-    de_config = deployment.configs["DE"]
-    body_key = de_config.parent / "audit-body.key"  # one for every DE node: any opens any body
-    create_body_key(body_key)
-    de = []
-    for index, (peer, client) in enumerate(de_ports):
-        overrides = env("DE", peer, client) | {"XGW_AUDIT_BODY_KEYS": str(body_key)}
-        if index > 0:  # node 1 keeps the config's data directory (xgw audit verify reads it)
-            overrides["XGW_DATA_DIR"] = str(de_config.parent / f"data-{index + 1}")
-        de.append(Node(f"xgw-DE-{index + 1}", de_config, overrides, client))
-    ee = Node("xgw-EE", deployment.configs["EE"], env("EE", ee_peer, ee_client), ee_client)
-    return Layout(deployment, de, ee, backend_sock)
-
-
-def _child_env(overrides: dict[str, str] | None = None) -> dict[str, str]:
-    """Our environment less XGW_* (the layout's settings must hold), bench importable."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("XGW_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    return env | (overrides or {})
-
-
-def _xgw() -> str:
-    beside = Path(sys.executable).parent / "xgw"
-    found = str(beside) if beside.exists() else shutil.which("xgw")
-    if found is None:
-        raise BenchError("the xgw command is not installed (pip install -e . in the repo)")
-    return found
-
-
-def _xgw_json(node: Node, *command: str, refusal_ok: bool = False) -> dict[str, Any]:
-    """Run ``xgw COMMAND --json --config`` with ``node``'s environment; its JSON answer
-    and ``exit_code``. BenchError when it fails, unless ``refusal_ok`` and it answered."""
-    argv = [_xgw(), *command, "--json", "--config", str(node.config)]
-    try:
-        done = subprocess.run(
-            argv,
-            capture_output=True,
-            text=True,
-            env=_child_env(node.env),
-            timeout=COMMAND_TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise BenchError(f"`xgw {' '.join(command)}` took over {COMMAND_TIMEOUT:.0f} s") from None
-    try:
-        answer: dict[str, Any] = json.loads(done.stdout)
-    except json.JSONDecodeError:
-        answer = {}
-    if done.returncode != 0 and not (refusal_ok and answer):
-        tail = (done.stderr or done.stdout).strip()[-1500:]
-        raise BenchError(f"`xgw {' '.join(command)}` for {node.name} failed:\n{tail}")
-    return answer | {"exit_code": done.returncode}
 
 
 # --- PostgreSQL ---------------------------------------------------------------------
@@ -393,31 +270,10 @@ class Started:
     urls: list[str]  # each DE node's request URL
 
 
-@dataclass
-class NodesRound:
-    nodes: int
-    result: ChainResult
-    load_average: tuple[float, float, float]  # at the end of the round
-
-
-@dataclass
-class Outcome:
-    engine: str
-    rounds: list[NodesRound] = field(default_factory=list)
-    verify: dict[str, dict[str, Any]] = field(default_factory=dict)
-    footprint: dict[str, dict[str, float]] = field(default_factory=dict)
-    answered: int = 0  # every exchange answered correctly, probes and warm-ups included
-    problems: list[str] = field(default_factory=list)
-
-
-def _label(nodes: int) -> str:
-    return f"{nodes} DE node{'s' if nodes > 1 else ''}"
-
-
 async def start(procs: Processes, layout: Layout, workload: Workload) -> Started:
     """``xgw db upgrade`` for each member, then the backend, EE and the DE nodes; ready."""
     for node in (layout.de[0], layout.ee):
-        await asyncio.to_thread(_xgw_json, node, "db", "upgrade")
+        await asyncio.to_thread(xgw_json, node, "db", "upgrade")
     sock = layout.backend_sock
     try:
         backend = procs.start(
@@ -427,17 +283,17 @@ async def start(procs: Processes, layout: Layout, workload: Workload) -> Started
                 *("--fd", str(sock.fileno()), "--serves", workload.backend("xgw")),
             ],
             pass_fds=[sock.fileno()],
-            env=_child_env(),
+            env=child_env(),
             cwd=REPO,
         )
         backend_port = int(sock.getsockname()[1])
     finally:
         sock.close()
-    xgw = _xgw()
+    xgw = xgw_command()
 
     def serve(node: Node) -> Proc:
         return procs.start(
-            node.name, [xgw, "serve", "--config", str(node.config)], env=_child_env(node.env)
+            node.name, [xgw, "serve", "--config", str(node.config)], env=child_env(node.env)
         )
 
     ee = (layout.ee, serve(layout.ee))
@@ -537,7 +393,7 @@ async def run_round(
             await _watched(procs, asyncio.ensure_future(measure()))
     except TimeoutError:
         raise BenchError(
-            f"{_label(nodes)}: {args.warmup} warm-up and {args.requests} measured requests "
+            f"{label(nodes)}: {args.warmup} warm-up and {args.requests} measured requests "
             f"took over {args.timeout:.0f} s ({len(tally.latencies_ms)} measured done); "
             "raise --timeout or lower --requests"
         ) from None
@@ -561,7 +417,7 @@ async def run_round(
     busy, steal = measured["busy"]
     errors = tally.errors + Counter({f"(warm-up) {k}": n for k, n in unmeasured.errors.items()})
     result = ChainResult(
-        _label(nodes),
+        label(nodes),
         args.requests,
         args.concurrency,
         args.warmup,
@@ -592,7 +448,7 @@ async def run(args: argparse.Namespace, state: Path, procs: Processes, outcome: 
     workload = WORKLOADS["xoev"](None)
     dsns = None
     if not args.sqlite:
-        dsns = {member: _scoped(args.dsn, args.schemas[member]) for member in ("DE", "EE")}
+        dsns = {member: scoped(args.dsn, args.schemas[member]) for member in ("DE", "EE")}
     layout = lay_out(state, max(args.nodes), dsns)
     admin = await asyncpg.connect(args.dsn) if dsns else None
     try:
@@ -600,7 +456,7 @@ async def run(args: argparse.Namespace, state: Path, procs: Processes, outcome: 
         for number in range(1, args.rounds + 1):
             nodes = args.nodes[(number - 1) % len(args.nodes)]
             if not args.json:
-                print(f"round {number}: {_label(nodes)} ...", file=sys.stderr)
+                print(f"round {number}: {label(nodes)} ...", file=sys.stderr)
             result, answered = await run_round(args, procs, started, workload, nodes, admin)
             result.round = number
             outcome.rounds.append(NodesRound(nodes, result, os.getloadavg()))
@@ -612,7 +468,7 @@ async def run(args: argparse.Namespace, state: Path, procs: Processes, outcome: 
         await asyncio.to_thread(_stop, procs, proc)
     for key, node in (("DE", layout.de[0]), ("EE", layout.ee)):
         outcome.verify[key] = await asyncio.to_thread(
-            _xgw_json, node, "audit", "verify", refusal_ok=True
+            xgw_json, node, "audit", "verify", refusal_ok=True
         )
         outcome.footprint[key] = await footprint(node)
     de = outcome.verify["DE"]
@@ -623,118 +479,6 @@ async def run(args: argparse.Namespace, state: Path, procs: Processes, outcome: 
             f"DE's log holds {de.get('records')} records for {outcome.answered} answered "
             "exchanges (two each expected)"
         )
-
-
-# --- the report ---------------------------------------------------------------------
-
-
-def _medians(outcome: Outcome) -> dict[int, ChainResult]:
-    results = [r.result for r in outcome.rounds]
-    found = {}
-    for nodes in sorted({r.nodes for r in outcome.rounds}):
-        median = median_round(results, _label(nodes))
-        if median is not None:
-            found[nodes] = median
-    return found
-
-
-def _verify_json(answer: dict[str, Any]) -> dict[str, Any]:
-    keep = ("ok", "records", "tree_heads", "root", "first_bad", "reason", "exit_code")
-    return {k: answer[k] for k in keep if k in answer}
-
-
-def report_json(args: argparse.Namespace, outcome: Outcome) -> dict[str, Any]:
-    medians = _medians(outcome)
-    rounds = []
-    for r in outcome.rounds:
-        rounds.append({"nodes": r.nodes, "load_average": r.load_average, **r.result.as_json()})
-    return {
-        "machine": machine() | {"load_average_end": os.getloadavg()},
-        "params": {
-            "engine": outcome.engine,
-            "nodes": args.nodes,
-            "requests": args.requests,
-            "concurrency": args.concurrency,
-            "warmup": args.warmup,
-            "rounds": args.rounds,
-            "payload": "xoev",
-        },
-        "median": {str(n): m.as_json() for n, m in medians.items()},
-        "rounds": rounds,
-        "verify": {k: _verify_json(v) for k, v in outcome.verify.items()},
-        "footprint": outcome.footprint,
-        "answered": outcome.answered,
-        "problems": outcome.problems,
-        "ok": _ok(outcome),
-    }
-
-
-def _ok(outcome: Outcome) -> bool:
-    return (
-        bool(outcome.rounds) and all(r.result.ok for r in outcome.rounds) and not outcome.problems
-    )
-
-
-def print_report(args: argparse.Namespace, outcome: Outcome) -> None:
-    info = machine()
-    print(
-        f"bench.nodes  {info['date']}  {info['nproc']} CPUs ({info['cpu_model']}), "
-        f"Python {info['python']}, load average now {os.getloadavg()[0]:.2f}"
-    )
-    print(
-        f"engine {outcome.engine}; xoev exchange, {args.requests} measured requests per round "
-        f"at concurrency {args.concurrency}, {args.warmup} warm-up; {args.rounds} rounds"
-    )
-    print()
-    header = f"{'round':>5} {'nodes':>5} {'exch/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}"
-    print(header + "  CPU µs/exchange per process; machine busy; load avg")
-    for r in outcome.rounds:
-        res = r.result
-        cpu = ", ".join(f"{c.name} {c.us_per_exchange:.0f}" for c in res.cpu)
-        print(
-            f"{res.round:>5} {r.nodes:>5} {res.throughput:>8.1f} {res.percentile(0.5):>8.1f} "
-            f"{res.percentile(0.99):>8.1f} {sum(res.errors.values()):>6}  {cpu}; "
-            f"{100 * res.machine_busy:.0f} %; {r.load_average[0]:.2f}"
-        )
-    medians = _medians(outcome)
-    print()
-    for nodes, res in medians.items():
-        rounds = [r.result.throughput for r in outcome.rounds if r.nodes == nodes]
-        gateways = sum(c.us_per_exchange for c in res.cpu if c.role in ("first hop",))
-        print(
-            f"median of {len(rounds)} rounds, {_label(nodes)}: {res.throughput:.0f} exchanges/s "
-            f"(rounds {', '.join(f'{t:.0f}' for t in rounds)}), p50 {res.percentile(0.5):.1f} ms, "
-            f"p99 {res.percentile(0.99):.1f} ms"
-        )
-        print(
-            "  CPU µs per exchange of the round (CPU seconds x 10^6 / all exchanges); "
-            f"DE nodes together {gateways:.0f}"
-        )
-        for c in res.cpu:
-            print(
-                f"    {c.role:<15} {c.name:<38} {c.us_per_exchange:>7.0f}  "
-                f"({100 * c.utilisation:.0f} % of a core, {c.rss_mib:.0f} MiB)"
-            )
-        print(f"  cores busy outside these processes: {res.outside_cores():.2f}")
-    if 1 in medians and 2 in medians and medians[1].throughput > 0:
-        print(f"\n2 nodes / 1 node: {medians[2].throughput / medians[1].throughput:.2f}x")
-    for key, answer in outcome.verify.items():
-        verdict = "verifies" if answer.get("ok") else "does NOT verify"
-        print(
-            f"{key}'s log: {answer.get('records')} records, {verdict} (xgw audit verify --config)"
-        )
-    for key, size in outcome.footprint.items():
-        print(
-            f"{key}'s log on disk: {size['bytes_on_disk'] / 2**20:.1f} MiB; per record "
-            f"{size['entries_bytes_per_record']:.0f} bytes with its indexes (the record itself "
-            f"{size['record_bytes_mean']:.0f}), per sealed body {size['bodies_bytes_per_body']:.0f}"
-            f" (ciphertext {size['body_ciphertext_bytes_mean']:.0f}, {size['bodies']:.0f} bodies)"
-        )
-    for problem in outcome.problems:
-        print(f"problem: {problem}")
-    for r in outcome.rounds:
-        for message, n in r.result.errors.most_common(5):
-            print(f"round {r.result.round}: {n} x {message}")
 
 
 # --- main ---------------------------------------------------------------------------
@@ -824,7 +568,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(report_json(args, outcome), indent=2, ensure_ascii=False))
     else:
         print_report(args, outcome)
-    return 0 if _ok(outcome) else 1
+    return 0 if outcome.ok else 1
 
 
 if __name__ == "__main__":

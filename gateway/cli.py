@@ -438,7 +438,7 @@ def _audit_tree_head(args: argparse.Namespace) -> int:
 
 def _tree_head_signer(settings: Settings) -> TreeHeadSigner:
     from gateway.audit.tree_head import TreeHeadSigner
-    from gateway.rotation import KeyFiles
+    from gateway.key_files import KeyFiles
 
     pair = KeyFiles.of("signing", settings.signing).read()  # with its passphrase, if any
     return TreeHeadSigner(pair.key, pair.certificate, settings.member.id)

@@ -30,9 +30,8 @@ pair or a file cannot be moved, the key in use is put back from ``previous``, th
 contexts load ``previous`` again, and the staged pair, still staged, is refused with the
 reason. The staged request (``*.next.csr``) is removed once its key is in use.
 
-Crash safety: a crash between the two renames leaves the new key beside the old
-certificate, with the staged certificate still there; ``NodeKeys.load(settings,
-recover=True)`` (``xgw serve``) completes that move and says so.
+The pair's files (reading and checking a pair, moving it in, putting it back, and
+completing at start a move a crash interrupted) are gateway/key_files.py.
 """
 
 from __future__ import annotations
@@ -40,34 +39,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import shutil
 import ssl
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 
-from gateway._crypto import (
-    PrivateKey,
-    check_key_pair,
-    fingerprint,
-    jws_algorithm,
-    load_certificate,
-    load_private_key,
-    now_utc,
-    read_passphrase,
-)
+from gateway._crypto import fingerprint, jws_algorithm, now_utc
 from gateway.audit.admin_events import SYSTEM, admin_record
 from gateway.audit.record import AuditRecord
 from gateway.audit.tree_head import TreeHeadSigner
 from gateway.certs.files import rotation_lock
 from gateway.certs.rotate import next_request
-from gateway.certs.staging import NEXT, PREVIOUS, staged
+from gateway.certs.staging import NEXT, PREVIOUS
 from gateway.directory import Directory, format_timestamp
 from gateway.errors import (
     AuditError,
@@ -76,8 +63,15 @@ from gateway.errors import (
     ConflictError,
     DirectoryError,
 )
-from gateway.files import sync_directory
-from gateway.settings import KeyPairSettings, Settings
+from gateway.key_files import (
+    KeyFiles,
+    Pair,
+    complete_interrupted,
+    keep_previous,
+    move_in,
+    read_staged,
+)
+from gateway.settings import Settings
 from gateway.signing import HopSigner
 from gateway.trust import PinnedContexts
 
@@ -90,13 +84,11 @@ __all__ = [
     "REFUSED",
     "USAGES",
     "WAITING",
-    "KeyFiles",
     "NodeKeys",
     "RotationOutcome",
 ]
 
 _logger = logging.getLogger(__name__)
-_UNCHANGED = "the pair in use stays, and the staged pair stays staged"
 
 USAGES = ("tls", "signing")
 # What a look at one usage's staged pair came to (RotationOutcome.state).
@@ -104,84 +96,6 @@ ADOPTED = "adopted"
 NOTHING_STAGED = "nothing staged"
 WAITING = "waiting"  # for the directory to list it, or for the peers to have fetched it
 REFUSED = "refused"  # the staged pair is unusable as it is: the operator must act
-
-
-@dataclass(frozen=True)
-class KeyFiles:
-    """Where one usage's pair lives: the configured files or a staged (next, previous) copy."""
-
-    usage: str  # "tls" or "signing": the settings section, too
-    certificate: Path
-    key: Path
-    passphrase_file: Path | None = None  # the key is encrypted with the passphrase in it
-
-    @classmethod
-    def of(cls, usage: str, pair: KeyPairSettings) -> KeyFiles:
-        return cls(usage, pair.certificate, pair.key, pair.passphrase_file)
-
-    def staged(self, stage: str) -> KeyFiles:
-        """The ``next`` or ``previous`` pair; a staged key has the same passphrase."""
-        return KeyFiles(
-            self.usage,
-            staged(self.certificate, stage),
-            staged(self.key, stage),
-            self.passphrase_file,
-        )
-
-    def exists(self) -> bool:
-        return self.certificate.is_file() and self.key.is_file()
-
-    def password(self) -> bytes | None:
-        if self.passphrase_file is None:
-            return None
-        return read_passphrase(self.passphrase_file, key_name=f"{self.usage}.passphrase_file")
-
-    def read(self) -> _Pair:
-        """Both files, checked to belong together; ConfigError naming the setting."""
-        cert_bytes, key_bytes, password = _read(self.certificate), _read(self.key), self.password()
-        cert = load_certificate(self.certificate, key_name=f"{self.usage}.certificate")
-        key = load_private_key(self.key, password, key_name=f"{self.usage}.key")
-        if not _matches(cert, key):
-            raise ConfigError(f"{self.usage}.key", self._mismatch(cert, key))
-        return _Pair(cert, key, password, cert_bytes, key_bytes)
-
-    def _mismatch(self, cert: x509.Certificate, key: PrivateKey) -> str:
-        """What an operator needs to know about a key that does not fit its certificate."""
-        problem = f"the key {self.key} does not belong to the certificate {self.certificate}"
-        completion = _completion(self, cert, key)
-        if completion is not None:
-            return (
-                f"{problem}: a key rotation was interrupted between the key and the "
-                f"certificate, and {completion[0]} completes it; 'xgw serve' finishes "
-                "it when it starts"
-            )
-        previous = self.staged(PREVIOUS)
-        if previous.exists():
-            problem += (
-                f"; the pair in use before the last rotation is {previous.certificate}"
-                f" / {previous.key}"
-            )
-        return problem
-
-
-@dataclass(frozen=True)
-class _Pair:
-    certificate: x509.Certificate
-    key: PrivateKey
-    password: bytes | None  # the passphrase it was read with
-    cert_bytes: bytes  # as read: the files must still hold these when they are moved
-    key_bytes: bytes
-
-    @property
-    def fingerprint(self) -> str:
-        return fingerprint(self.certificate)
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return b""  # the loaders name the missing file
 
 
 @dataclass(frozen=True)
@@ -232,7 +146,7 @@ class NodeKeys:
     def load(cls, settings: Settings, *, recover: bool = False) -> NodeKeys:
         """The configured pairs; ``recover`` first completes a rotation a crash interrupted."""
         files = [KeyFiles.of("tls", settings.tls), KeyFiles.of("signing", settings.signing)]
-        recovered = [_complete_interrupted(f) for f in files] if recover else []
+        recovered = [complete_interrupted(f) for f in files] if recover else []
         keys = cls(
             settings.member.id,
             *files,
@@ -350,7 +264,7 @@ class NodeKeys:
         if not next_files.exists():
             return self._outcome(usage, NOTHING_STAGED, None, "no next key pair is staged")
         try:
-            pair = await asyncio.to_thread(_read_staged, next_files)
+            pair = await asyncio.to_thread(read_staged, next_files)
         except ConfigError as exc:
             return self._refused(usage, None, directory, exc.problem)
         problem = self._unfit(usage, pair)
@@ -371,7 +285,7 @@ class NodeKeys:
             return self._waiting(usage, pair, directory, detail)
         try:
             with rotation_lock(files.key, wait=0):
-                if not self._still_staged(next_files, pair):
+                if not next_files.holds(pair):
                     detail = "the staged files changed; next look"
                     return self._waiting(usage, pair, directory, detail)
                 old = self._swap(files, next_files, pair)
@@ -399,7 +313,7 @@ class NodeKeys:
     def _current(self, usage: str) -> x509.Certificate:
         return self.tls_certificate if usage == "tls" else self.signer.cert
 
-    def _unfit(self, usage: str, pair: _Pair) -> str:
+    def _unfit(self, usage: str, pair: Pair) -> str:
         """Why the staged pair cannot replace the current one at all ('' if it can)."""
         now = now_utc()
         cert = pair.certificate
@@ -420,7 +334,7 @@ class NodeKeys:
             )
         return ""
 
-    def _swap(self, files: KeyFiles, next_files: KeyFiles, pair: _Pair) -> str:
+    def _swap(self, files: KeyFiles, next_files: KeyFiles, pair: Pair) -> str:
         """Move the files and switch the node, all or nothing, without an await: no exchange
         sees half of it.
 
@@ -430,11 +344,11 @@ class NodeKeys:
         """
         old = fingerprint(self._current(files.usage))
         previous = files.staged(PREVIOUS)
-        _keep_previous(files, previous)
+        keep_previous(files, previous)
         try:
             if files.usage == "tls":  # the staged files still hold the bytes checked
                 self._present(next_files, pair.password)
-            _move_in(files, next_files, previous)
+            move_in(files, next_files, previous)
         except ConfigError:
             if files.usage == "tls":
                 self._present_again(previous)
@@ -456,7 +370,7 @@ class NodeKeys:
         )
         return old
 
-    def _switch_signer(self, pair: _Pair) -> None:
+    def _switch_signer(self, pair: Pair) -> None:
         self.signer = HopSigner(pair.key, pair.certificate)
         self.tree_head_signer = TreeHeadSigner(pair.key, pair.certificate, self.member)
         if self._node is not None:
@@ -489,18 +403,12 @@ class NodeKeys:
                     exc,
                 )
 
-    def _switch_tls(self, pair: _Pair) -> None:
+    def _switch_tls(self, pair: Pair) -> None:
         """The tracked contexts present the new pair already (``_present``)."""
         self.tls_certificate, self.tls_password = pair.certificate, pair.password
         self._tls_algorithm = jws_algorithm(pair.key)
         self.pinned.password = pair.password
         self.pinned.clear()
-
-    def _still_staged(self, next_files: KeyFiles, pair: _Pair) -> bool:
-        return (
-            _read(next_files.certificate) == pair.cert_bytes
-            and _read(next_files.key) == pair.key_bytes
-        )
 
     async def _append(self, record: AuditRecord) -> None:
         if self._node is None:
@@ -524,7 +432,7 @@ class NodeKeys:
         return RotationOutcome(usage, state, fingerprint(self._current(usage)), staged_fp, detail)
 
     def _waiting(
-        self, usage: str, pair: _Pair, directory: Directory | None, detail: str
+        self, usage: str, pair: Pair, directory: Directory | None, detail: str
     ) -> RotationOutcome:
         self._say_once(
             usage, directory, logging.INFO, f"{usage}: the staged key pair waits: {detail}"
@@ -532,7 +440,7 @@ class NodeKeys:
         return self._outcome(usage, WAITING, pair.fingerprint, detail)
 
     def _refused(
-        self, usage: str, pair: _Pair | None, directory: Directory | None, detail: str
+        self, usage: str, pair: Pair | None, directory: Directory | None, detail: str
     ) -> RotationOutcome:
         self._say_once(
             usage, directory, logging.ERROR, f"{usage}: the staged key pair is refused: {detail}"
@@ -545,19 +453,6 @@ class NodeKeys:
         if self._said.get(usage) != said:
             self._said[usage] = said
             _logger.log(level, "%s", message)
-
-
-def _read_staged(files: KeyFiles) -> _Pair:
-    """The staged pair, read and checked the way the running node will load it."""
-    pair = files.read()
-    if files.usage == "tls":  # what OpenSSL reads must be what we checked
-        try:
-            ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(
-                files.certificate, files.key, files.password()
-            )
-        except ssl.SSLError as exc:
-            raise ConfigError(f"{files.usage}.key", f"OpenSSL cannot load it: {exc}") from exc
-    return pair
 
 
 def _not_listed(
@@ -583,155 +478,3 @@ def _not_listed(
     except CertValidationError as exc:
         return f"directory sequence {directory.sequence}: {exc.message}"
     return ""
-
-
-def _keep_previous(files: KeyFiles, previous: KeyFiles) -> None:
-    """The pair in use, hard-linked (or copied) to ``previous``: kept, and the copy a
-    failed adoption restores from. ConfigError if it cannot be."""
-    try:
-        _link_or_copy(files.key, previous.key)
-        _link_or_copy(files.certificate, previous.certificate)
-    except OSError as exc:
-        raise ConfigError(
-            f"{files.usage}.key",
-            f"cannot keep the pair in use as {previous.certificate} / {previous.key}"
-            f" ({exc.strerror or exc}); {_UNCHANGED}",
-        ) from exc
-
-
-def _move_in(files: KeyFiles, next_files: KeyFiles, previous: KeyFiles) -> None:
-    """Rename the staged key, then the staged certificate, onto the configured paths (a
-    crash between the two: ``load(recover=True)`` finishes).
-
-    ConfigError if a rename fails; by then the key in use is back from ``previous`` and
-    the staged pair is still staged.
-    """
-    try:
-        os.replace(next_files.key, files.key)
-    except OSError as exc:  # atomic: the configured files are untouched
-        problem = f"{_cannot_move(files.key, exc)}; {_UNCHANGED}"
-        raise ConfigError(f"{files.usage}.key", problem) from exc
-    try:
-        os.replace(next_files.certificate, files.certificate)
-    except OSError as exc:
-        problem = _cannot_move(files.certificate, exc)
-        if _put_back(files, next_files, previous):
-            problem += f"; {_UNCHANGED}"
-        else:
-            problem += (
-                f", nor put the key in use back: {files.key} is the staged key now, beside"
-                " the old certificate; 'xgw serve' completes the rotation when it starts"
-            )
-        raise ConfigError(f"{files.usage}.certificate", problem) from exc
-    _sync_directories(files.key, files.certificate)
-
-
-def _put_back(files: KeyFiles, next_files: KeyFiles, previous: KeyFiles) -> bool:
-    """After the key moved and the certificate did not: the new key staged again, the key
-    in use back from ``previous``. Each step leaves a pair a start can make whole."""
-    try:
-        _link_or_copy(files.key, next_files.key)
-        _link_or_copy(previous.key, files.key)
-    except OSError:
-        _logger.exception(
-            "%s: cannot put the key in use back from %s: %s does not fit %s; 'xgw serve'"
-            " completes the rotation when it starts",
-            files.usage,
-            previous.key,
-            files.key,
-            files.certificate,
-        )
-        return False
-    finally:
-        _sync_directories(files.key, next_files.key)
-    return True
-
-
-def _cannot_move(target: Path, exc: OSError) -> str:
-    return f"cannot move the staged pair into place ({target}: {exc.strerror or exc})"
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    """``target`` becomes a copy of ``source`` at once, while ``source`` stays in place."""
-    partial = target.with_name(target.name + ".partial")
-    with contextlib.suppress(FileNotFoundError):
-        partial.unlink()
-    try:
-        os.link(source, partial)
-    except OSError:  # a file system without hard links: a copy keeps the mode (0600)
-        shutil.copy2(source, partial)
-    os.replace(partial, target)
-
-
-def _sync_directories(*paths: Path) -> None:
-    """The renames survive a power cut once their directories are synced."""
-    for directory in {path.parent for path in paths}:
-        sync_directory(directory)
-
-
-# -- start-up -----------------------------------------------------------------
-
-
-def _complete_interrupted(files: KeyFiles) -> tuple[str, str, str] | None:
-    """Finish a rotation a crash left half done: ``(usage, old, new)`` fingerprints, or None."""
-    cert, key = _try_cert(files.certificate), _try_key(files.key, files)
-    if cert is None or key is None or _matches(cert, key):
-        return None
-    completion = _completion(files, cert, key)
-    if completion is None:
-        return None  # KeyFiles.read() explains the mismatch
-    source, target, new = completion
-    os.replace(source, target)
-    with contextlib.suppress(OSError):
-        next_request(files.key).unlink(missing_ok=True)  # its key is in use now
-    _sync_directories(target)
-    old_cert = _try_cert(files.staged(PREVIOUS).certificate)
-    old = fingerprint(old_cert) if old_cert is not None else "unknown"
-    _logger.warning(
-        "%s: completed a key rotation that was interrupted between the key and the "
-        "certificate: moved %s to %s (certificate sha256 %s)",
-        files.usage,
-        source,
-        target,
-        fingerprint(new),
-    )
-    return files.usage, old, fingerprint(new)
-
-
-def _completion(
-    files: KeyFiles, cert: x509.Certificate, key: PrivateKey
-) -> tuple[Path, Path, x509.Certificate] | None:
-    """The staged file that makes a mismatched pair whole: ``(source, target, certificate)``.
-
-    The new key beside the old certificate (the order of ``_swap``), or the new
-    certificate beside the old key (the other order); None when neither fits.
-    """
-    next_files = files.staged(NEXT)
-    next_cert, next_key = _try_cert(next_files.certificate), _try_key(next_files.key, files)
-    if next_cert is not None and _matches(next_cert, key):
-        return next_files.certificate, files.certificate, next_cert
-    if next_key is not None and _matches(cert, next_key):
-        return next_files.key, files.key, cert
-    return None
-
-
-def _try_cert(path: Path) -> x509.Certificate | None:
-    try:
-        return load_certificate(path)
-    except ConfigError:
-        return None
-
-
-def _try_key(path: Path, files: KeyFiles) -> PrivateKey | None:
-    try:
-        return load_private_key(path, files.password())
-    except ConfigError:
-        return None
-
-
-def _matches(cert: x509.Certificate, key: PrivateKey) -> bool:
-    try:
-        check_key_pair(cert, key, "key")
-    except ConfigError:
-        return False
-    return True

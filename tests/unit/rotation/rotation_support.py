@@ -24,8 +24,9 @@ from typing import Any
 from gateway._crypto import PrivateKey, certificate_to_pem, write_certificate, write_private_key
 from gateway.certs.staging import NEXT, staged
 from gateway.directory import Directory, format_timestamp
+from gateway.key_files import KeyFiles
 from gateway.pki import CertificateAuthority, Issued, Usage
-from gateway.rotation import KeyFiles, NodeKeys
+from gateway.rotation import NodeKeys
 from gateway.settings import Settings
 
 DE = "DE/GOV/05974028"
