@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+from typing import Any
 
 import asyncpg
 import pytest
@@ -240,6 +241,43 @@ async def test_a_nonce_is_accepted_by_one_node_only(pg_schema):
     finally:
         await claims.close()
         await database.close()
+
+
+async def test_concurrent_claims_go_in_groups_and_each_nonce_is_won_once(pg_schema, monkeypatch):
+    await pg_schema.upgrade()
+    databases = [PostgresDatabase(pg_schema.dsn), PostgresDatabase(pg_schema.dsn)]
+    for database in databases:
+        await database.open()
+    statements = 0
+    real_fetch = asyncpg.pool.Pool.fetch
+
+    async def counted_fetch(pool: asyncpg.pool.Pool, *args: Any, **kwargs: Any) -> Any:
+        nonlocal statements
+        statements += pool is databases[0].pool
+        return await real_fetch(pool, *args, **kwargs)
+
+    monkeypatch.setattr(asyncpg.pool.Pool, "fetch", counted_fetch)
+    node_a, node_b = (PostgresNonceClaims(database) for database in databases)
+    expires = time.time() + 600
+    nonces = [f"n-{i}" for i in range(60)]
+    try:
+        # Both nodes claim every nonce at once; node A even twice within its own groups.
+        won = await asyncio.gather(
+            *(node_a.claim(n, expires) for n in nonces + nonces[:10]),
+            *(node_b.claim(n, expires) for n in nonces),
+        )
+    finally:
+        await node_a.close()
+        await node_b.close()
+        for database in databases:
+            await database.close()
+    a_twice, b = won[: len(nonces) + 10], won[len(nonces) + 10 :]
+    a = a_twice[: len(nonces)]
+    assert a_twice[len(nonces) :] == [False] * 10  # the second claim of a nonce in a group
+    assert [x + y for x, y in zip(a, b, strict=True)] == [1] * len(nonces)  # one winner each
+    assert 1 <= statements < 10  # 70 claims of node A in a few statements, not 70
+    rows = await pg_schema.fetch("SELECT count(*) FROM replay_nonces")
+    assert rows[0][0] == len(nonces)
 
 
 async def test_expired_nonces_are_deleted(pg_schema):
