@@ -133,17 +133,16 @@ def forwardable_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, s
     return [(name, value) for name, value in items if name.lower() not in drop]
 
 
-def last_header(headers: Iterable[tuple[str, str]], name: str) -> str | None:
+def last_header(headers: Sequence[tuple[str, str]], name: str) -> str | None:
     """The value of the last header called ``name`` (any case), or None.
 
     X-Road takes the last ``X-Road-Client`` when a client sends several.
     """
     wanted = name.lower()
-    found: str | None = None
-    for key, value in headers:
-        if key.lower() == wanted:
-            found = value
-    return found
+    for key, value in reversed(headers):  # from the end: the last one wins, and is found first
+        if len(key) == len(wanted) and key.lower() == wanted:
+            return value
+    return None
 
 
 # --- X-Road-Request-Hash ---------------------------------------------------

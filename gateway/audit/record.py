@@ -102,7 +102,9 @@ class AuditRecord:
     @staticmethod
     def now() -> str:
         """The current UTC time as ``2026-11-28T02:05:11.123456Z``."""
-        return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        # isoformat, not strftime: the same text in about two thirds of the time, and
+        # this runs for every record. "+00:00" always ends it, as the time is UTC.
+        return datetime.now(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
     @classmethod
     def from_canonical(cls, data: bytes) -> AuditRecord:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import aiohttp
 from yarl import URL
@@ -157,7 +157,7 @@ def _checked_id(value: str) -> str:
 
 
 def _carried(
-    headers: Iterable[tuple[str, str]], exchange_id: str, client: str
+    headers: Sequence[tuple[str, str]], exchange_id: str, client: str
 ) -> list[tuple[str, str]]:
     carried = [("x-road-client", client), ("x-road-id", exchange_id)]
     for name in CARRIED_HEADERS[2:]:
