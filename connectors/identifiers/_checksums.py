@@ -12,6 +12,8 @@ failure. Sources for every algorithm are in docs/identifiers.md.
 
 from __future__ import annotations
 
+from operator import mul
+
 __all__ = [
     "ee_mod11",
     "elfproef_sum",
@@ -78,10 +80,10 @@ def ee_mod11(digits: str) -> int:
     Weights 1,2,...,9,1 (stage I), mod 11; a remainder of 10 retries with
     weights 3,4,...,9,1,2,3 (stage II); 10 again gives 0.
     """
-    remainder = sum(int(c) * w for c, w in zip(digits, _EE_WEIGHTS_1, strict=False)) % 11
+    remainder: int = sum(map(mul, map(int, digits), _EE_WEIGHTS_1)) % 11
     if remainder < 10:
         return remainder
-    remainder = sum(int(c) * w for c, w in zip(digits, _EE_WEIGHTS_2, strict=False)) % 11
+    remainder = sum(map(mul, map(int, digits), _EE_WEIGHTS_2)) % 11
     return 0 if remainder == 10 else remainder
 
 

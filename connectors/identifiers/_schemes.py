@@ -70,6 +70,8 @@ _REGISTER_KINDS = {"HRA": "HRA", "HRB": "HRB", "GNR": "GnR", "PR": "PR", "VR": "
 
 
 def _digits_only(raw: str) -> str:
+    if raw.isascii() and raw.isdigit():  # the usual case, with nothing to remove
+        return raw
     return raw.strip().translate(_SEPARATORS)
 
 

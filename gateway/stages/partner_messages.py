@@ -109,10 +109,18 @@ def _answer_failure(partner: ClientId) -> Fail:
 # ---------------------------------------------------------------------------- requests
 
 
+# The header fields are built in a holder element, never serialised: each field declares its
+# namespaces itself, as an element standing alone would, and one copy of the holder makes
+# all of a message's fields.
+_HOLDER = "fields"
+_HEADER = f"{{{NS_SOAP}}}Header"
+
+
 def _identifier(
-    tag: str, object_type: str, parts: Sequence[tuple[str, str | None]]
-) -> etree._Element:
-    element = etree.Element(
+    holder: etree._Element, tag: str, object_type: str, parts: Sequence[tuple[str, str | None]]
+) -> None:
+    element = etree.SubElement(
+        holder,
         f"{{{NS_XROAD}}}{tag}",
         {f"{{{NS_ID}}}objectType": object_type},
         nsmap={"xrd": NS_XROAD, "id": NS_ID},
@@ -120,13 +128,10 @@ def _identifier(
     for name, value in parts:
         if value is not None:
             etree.SubElement(element, f"{{{NS_ID}}}{name}").text = value
-    return element
 
 
-def _text(tag: str, value: str) -> etree._Element:
-    element = etree.Element(f"{{{NS_XROAD}}}{tag}", nsmap={"xrd": NS_XROAD})
-    element.text = value
-    return element
+def _text(holder: etree._Element, tag: str, value: str | None) -> None:
+    etree.SubElement(holder, f"{{{NS_XROAD}}}{tag}", nsmap={"xrd": NS_XROAD}).text = value
 
 
 def _represented_party(value: str) -> etree._Element:
@@ -139,51 +144,62 @@ def _represented_party(value: str) -> etree._Element:
 
 
 @functools.lru_cache(maxsize=1024)
-def _identifier_fields(
-    client: ClientId, service: ServiceId, version: str | None
-) -> tuple[etree._Element, etree._Element]:
-    """The client and service header elements, built once per pair and copied for each
-    message: an element with its own namespace map is the dear part of building them."""
+def _fields_template(client: ClientId, service: ServiceId, version: str | None) -> etree._Element:
+    """The header fields of a client and service, built once per pair and copied for each
+    message: an element with its own namespace map is the dear part of building them.
+
+    The exchange's text fields are there without text; a message drops the optional ones
+    it has no value for.
+    """
     provider = service.provider
-    return (
-        _identifier(
-            "client",
-            client.object_type,
-            [
-                ("xRoadInstance", client.instance),
-                ("memberClass", client.member_class),
-                ("memberCode", client.member_code),
-                ("subsystemCode", client.subsystem),
-            ],
-        ),
-        _identifier(
-            "service",
-            "SERVICE",
-            [
-                ("xRoadInstance", provider.instance),
-                ("memberClass", provider.member_class),
-                ("memberCode", provider.member_code),
-                ("subsystemCode", provider.subsystem),
-                ("serviceCode", service.code),
-                ("serviceVersion", version),
-            ],
-        ),
+    holder = etree.Element(_HOLDER)
+    _identifier(
+        holder,
+        "client",
+        client.object_type,
+        [
+            ("xRoadInstance", client.instance),
+            ("memberClass", client.member_class),
+            ("memberCode", client.member_code),
+            ("subsystemCode", client.subsystem),
+        ],
     )
+    _identifier(
+        holder,
+        "service",
+        "SERVICE",
+        [
+            ("xRoadInstance", provider.instance),
+            ("memberClass", provider.member_class),
+            ("memberCode", provider.member_code),
+            ("subsystemCode", provider.subsystem),
+            ("serviceCode", service.code),
+            ("serviceVersion", version),
+        ],
+    )
+    for tag in ("id", "userId", "issue"):
+        _text(holder, tag, None)
+    _text(holder, "protocolVersion", PROTOCOL_VERSION)
+    return holder
 
 
 def _header_fields(fields: XRoadFields) -> list[etree._Element]:
     """In the order of PR-MESS's examples (and the representation extension's vector)."""
-    client, service = _identifier_fields(fields.client, fields.service, fields.service_version)
-    elements = [copy.deepcopy(client), copy.deepcopy(service)]
+    holder = copy.deepcopy(_fields_template(fields.client, fields.service, fields.service_version))
+    _, service, exchange_id, user_id, issue, _ = holder
     if fields.represented_party:
-        elements.append(_represented_party(fields.represented_party))
-    elements.append(_text("id", fields.id))
-    if fields.user_id is not None:
-        elements.append(_text("userId", fields.user_id))
-    if fields.issue is not None:
-        elements.append(_text("issue", fields.issue))
-    elements.append(_text("protocolVersion", PROTOCOL_VERSION))
-    return elements
+        service.addnext(_represented_party(fields.represented_party))
+    exchange_id.text = fields.id
+    _fill(holder, user_id, fields.user_id)
+    _fill(holder, issue, fields.issue)
+    return list(holder)
+
+
+def _fill(holder: etree._Element, element: etree._Element, value: str | None) -> None:
+    if value is None:
+        holder.remove(element)
+    else:
+        element.text = value
 
 
 def has_xroad_header(body: bytes, content_type: str) -> bool:
@@ -201,9 +217,9 @@ def with_xroad_header(soap: bytes, fields: XRoadFields) -> bytes:
     The result is UTF-8 with an XML declaration.
     """
     root = parse_xml(soap, None, _client_failure)
-    header = root.find(f"{{{NS_SOAP}}}Header")
+    header = next(root.iterchildren(_HEADER), None)
     if header is None:
-        header = etree.Element(f"{{{NS_SOAP}}}Header")
+        header = etree.Element(_HEADER)
         root.insert(0, header)
     header.extend(_header_fields(fields))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")

@@ -36,6 +36,7 @@ __all__ = ["MEDIA_TYPE", "AriregisterConnector"]
 MEDIA_TYPE = "text/xml; charset=utf-8"  # SOAP 1.1, as X-Road's message protocol uses
 _REQUEST = "detailandmed_v2"
 _RESPONSE = "detailandmed_v2Response"
+_OPERATIONS = {f"{{{NS}}}{name}": name for name in (_REQUEST, _RESPONSE)}  # by Clark name
 _logger = logging.getLogger("gateway.connector.ee.ariregister")
 
 
@@ -93,10 +94,11 @@ class AriregisterConnector(EncodeWithNotes):
 
 
 def _local_name(operation: etree._Element) -> str:
-    qname = etree.QName(operation)
-    if qname.namespace != NS or qname.localname not in (_REQUEST, _RESPONSE):
-        raise ConnectorError(f"{qname.localname}: not a detailandmed_v2 message (namespace {NS})")
-    return qname.localname
+    name = _OPERATIONS.get(operation.tag)
+    if name is None:
+        local = etree.QName(operation).localname
+        raise ConnectorError(f"{local}: not a detailandmed_v2 message (namespace {NS})")
+    return name
 
 
 def _entity_from_response(native: dict[str, Any], ctx: Context) -> LegalEntity:

@@ -65,6 +65,12 @@ __all__ = ["entity_from_native", "entity_to_native"]
 
 _CHANNELS = {"EMAIL": "email", "TEL": "telephone", "MOB": "mobile", "FAX": "fax", "WWW": "web"}
 _CONTACT_CODES = {channel: liik for liik, channel in _CHANNELS.items()}
+_ID_ELEMENTS = {  # by scheme
+    "ee.registrikood": "ariregistri_kood",
+    ENTERPRISE_ID: "ettevotja_id",
+    VAT_NUMBER: "kmkr_number",
+}
+_CODE_ELEMENTS = {EMTAK_LIST: "emtak_kood", NACE_LIST: "nace_kood"}  # by listURI
 
 
 def entity_from_native(item: Native, path: str, ctx: Context) -> LegalEntity:
@@ -229,11 +235,7 @@ def _identifiers_to_native(ids: list[Identifier], ctx: Context) -> Native:
     native: Native = {}
     for ident in ids:
         scheme, notation = ident["scheme"], ident["notation"]
-        element = {
-            "ee.registrikood": "ariregistri_kood",
-            ENTERPRISE_ID: "ettevotja_id",
-            VAT_NUMBER: "kmkr_number",
-        }.get(scheme)
+        element = _ID_ELEMENTS.get(scheme)
         if element is None or element in native:
             ctx.notes.not_carried(f"identifiers.{scheme}", "another scheme, or a second one")
             continue
@@ -319,7 +321,7 @@ def _contact_to_native(contact: ContactPoint, notes: Notes) -> Native | None:
 def _activity_to_native(activity: Activity, notes: Notes) -> Native | None:
     native: Native = {}
     for item in activity.get("codes", []):
-        element = {EMTAK_LIST: "emtak_kood", NACE_LIST: "nace_kood"}.get(item.get("listURI", ""))
+        element = _CODE_ELEMENTS.get(item.get("listURI", ""))
         if element is None or element in native:
             notes.not_carried("activities.codes", "another classification, or a second code")
             continue

@@ -35,15 +35,20 @@ class Child:
 
 
 class Shape:
-    """Child elements by local name, in XSD order; ``by_tag`` indexes them by Clark name."""
+    """Child elements by local name, in XSD order; ``by_tag`` has those read, by Clark name."""
 
     __slots__ = ("by_tag", "children", "ordered")
 
     def __init__(self, children: Mapping[str, Child]) -> None:
         self.children = children
-        # (local name, {ns}name, child) in XSD order, and the same keyed by {ns}name
+        # (local name, {ns}name, child) in XSD order, for the writer
         self.ordered = tuple((name, f"{{{NS}}}{name}", child) for name, child in children.items())
-        self.by_tag = {tag: (name, child) for name, tag, child in self.ordered}
+        # {ns}name -> (local name, shape, many) of the children the reader carries (no fill)
+        self.by_tag = {
+            tag: (name, child.shape, child.many)
+            for name, tag, child in self.ordered
+            if child.fill is None
+        }
 
 
 def _leaves(*names: str) -> dict[str, Child]:

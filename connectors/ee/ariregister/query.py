@@ -38,6 +38,7 @@ _ACTIVE = ("R", "L", "N")
 _ALL = (*_ACTIVE, "K")
 _LANGUAGES = {"est": "et", "eng": "en"}
 _KEEL = {language: keel for keel, language in _LANGUAGES.items()}
+_ELEMENTS = {"ee.registrikood": "ariregistri_kood", ENTERPRISE_ID: "ettevotja_id"}  # by scheme
 
 
 def query_from_native(keha: Native, path: str, ctx: Context) -> LegalEntityQuery:
@@ -102,7 +103,7 @@ def query_to_native(query: LegalEntityQuery, ctx: Context) -> Native:
     keha: Native = {}
     for ident in query.get("identifiers", []):
         scheme = ident["scheme"]
-        element = {"ee.registrikood": "ariregistri_kood", ENTERPRISE_ID: "ettevotja_id"}.get(scheme)
+        element = _ELEMENTS.get(scheme)
         if element is None or element in keha:
             notes.not_carried(f"identifiers.{scheme}", "another scheme, or a second one")
             continue

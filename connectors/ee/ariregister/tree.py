@@ -15,6 +15,7 @@ anything.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from lxml import etree
@@ -76,22 +77,29 @@ def _fault_text(fault: etree._Element) -> str:
 
 
 def read(element: etree._Element, shape: Shape, path: str, notes: Notes) -> dict[str, Any]:
-    """The native dict of ``element`` by ``shape``; what the shape does not carry -> notes."""
+    """The native dict of ``element`` by ``shape``; what the shape does not carry -> notes.
+
+    ``element`` has passed the XSD: an ``xsi:nil="true"`` element is empty, so only an
+    empty leaf is asked for the attribute.
+    """
     native: dict[str, Any] = {}
     by_tag = shape.by_tag
     for child in element:  # only elements: the parser drops comments and processing instructions
         entry = by_tag.get(child.tag)
-        if entry is None or entry[1].fill is not None:
+        if entry is None:
             _skip(child, path, notes)
             continue
-        name, spec = entry
-        if spec.shape is not None:
-            value: Any = read(child, spec.shape, f"{path}/{name}", notes)
-        elif child.get(_XSI_NIL) in ("true", "1"):
-            continue
+        name, child_shape, many = entry
+        value: Any
+        if child_shape is not None:
+            value = read(child, child_shape, f"{path}/{name}", notes)
         else:
-            value = child.text or ""
-        if spec.many:
+            value = child.text
+            if value is None:
+                if child.get(_XSI_NIL) in ("true", "1"):
+                    continue
+                value = ""
+        if many:
             native.setdefault(name, []).append(value)
         else:
             native[name] = value
@@ -104,8 +112,13 @@ def _skip(child: etree._Element, path: str, notes: Notes) -> None:
 
 
 def write(name: str, native: dict[str, Any], shape: Shape) -> etree._Element:
-    """The element ``ar:<name>`` holding ``native``, children in the shape's (the XSD's) order."""
-    element = etree.Element(_NS_PREFIX + name, nsmap={"ar": NS, "xsi": _XSI})
+    """The element ``ar:<name>`` holding ``native``, children in the shape's (the XSD's) order.
+
+    It is written straight into the Body of a new SOAP envelope (:func:`soap_envelope`):
+    moving it there afterwards would make lxml reconcile its namespaces once more.
+    """
+    envelope = copy.deepcopy(_EMPTY_ENVELOPE)
+    element = etree.SubElement(envelope[1], _NS_PREFIX + name)
     _write_children(element, native, shape)
     return element
 
@@ -123,23 +136,26 @@ def _write_children(parent: etree._Element, native: dict[str, Any], shape: Shape
         if value is None:
             continue
         for item in value if spec.many else (value,):
-            child = sub(parent, tag)
-            if spec.shape is None:
-                _set_text(child, item, name)
-            else:
-                _write_children(child, item, spec.shape)
+            if spec.shape is not None:
+                _write_children(sub(parent, tag), item, spec.shape)
+                continue
+            try:
+                sub(parent, tag).text = item
+            except ValueError:  # lxml refuses control characters XML 1.0 cannot carry
+                raise ConnectorError(f"{name}: a character XML 1.0 cannot carry") from None
 
 
-def _set_text(element: etree._Element, text: str, name: str) -> None:
-    try:
-        element.text = text
-    except ValueError:  # lxml refuses control characters XML 1.0 cannot carry
-        raise ConnectorError(f"{name}: a character XML 1.0 cannot carry") from None
+def _empty_envelope() -> etree._Element:
+    envelope = etree.Element(_ENVELOPE, nsmap=_NSMAP)
+    etree.SubElement(envelope, f"{{{SOAP_ENV}}}Header")
+    etree.SubElement(envelope, _BODY)
+    return envelope
+
+
+# Copied for each message: cheaper than building the envelope and its namespace map anew.
+_EMPTY_ENVELOPE = _empty_envelope()
 
 
 def soap_envelope(operation: etree._Element) -> bytes:
-    """A SOAP 1.1 envelope around ``operation``; its Header is the transport's to fill."""
-    envelope = etree.Element(_ENVELOPE, nsmap=_NSMAP)
-    etree.SubElement(envelope, f"{{{SOAP_ENV}}}Header")
-    etree.SubElement(envelope, _BODY).append(operation)
-    return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+    """The SOAP 1.1 envelope :func:`write` put ``operation`` in; its Header is the transport's."""
+    return etree.tostring(operation.getroottree(), xml_declaration=True, encoding="UTF-8")
