@@ -101,6 +101,6 @@ class XGewerbeanzeigeConnector(EncodeWithNotes):
             created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             product_version=self._product_version,
         )
-        root, notes = to_native(envelope.document, self.version, self.message, header)
-        self.schemas.check(self.version, root, "output")
-        return codec.serialise(root), "application/xml", notes
+        body, notes = to_native(envelope.document, self.version, self.message, header)
+        self.schemas.check(self.version, codec.parse_written(body), "output")
+        return body, "application/xml", notes

@@ -1,9 +1,9 @@
 """XGewerbeanzeige 2.x tree -> canonical TradeNotification, in one pass over the tree.
 
 Each element is visited once: every reader loops over its element's children and
-dispatches on the local name through a table. A child no table knows (possible when an
-operator's official schema allows more than ours) becomes a translation note, as does every
-value the canonical model cannot hold.
+dispatches on the local name (``_LOCAL``, by tag) through a table or a chain of names. A
+child no reader knows (possible when an operator's official schema allows more than ours)
+becomes a translation note, as does every value the canonical model cannot hold.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from gateway.errors import ConnectorError
 __all__ = ["Notes", "read_message"]
 
 Doc = dict[str, Any]
-_Handler = Callable[[etree._Element, Doc, str], None]
+_Handler = Callable[["_Reader", etree._Element, Doc, str], None]
 
 
 class Notes:
@@ -38,13 +38,21 @@ class Notes:
         return tuple(self._texts)
 
 
-def _local(element: etree._Element) -> str:
-    tag = element.tag
-    return tag[tag.rfind("}") + 1 :] if isinstance(tag, str) else ""
+class _LocalNames(dict[Any, str]):
+    """Local name by tag ("{namespace}local"): one dict lookup per element for the tags seen
+    before, instead of cutting every tag anew. Remembers the first 1000 tags (bounded
+    whatever an operator's schema lets through)."""
+
+    def __missing__(self, tag: Any) -> str:
+        if not isinstance(tag, str):  # a comment or processing instruction
+            return ""
+        local = tag[tag.rfind("}") + 1 :]
+        if len(self) < 1000:
+            self[tag] = local
+        return local
 
 
-def _text(element: etree._Element) -> str:
-    return element.text or ""
+_LOCAL = _LocalNames()
 
 
 def _token(element: etree._Element) -> str:
@@ -61,91 +69,22 @@ class _Reader:
     def __init__(self, lenient: bool) -> None:
         self.lenient = lenient
         self.notes = Notes()
-        self._record: dict[str, _Handler] = {
-            "satzErstellung": self._put("created"),
-            "ereigniszeitpunkt": self._put("eventTime"),
-            "autor": lambda e, d, p: d.__setitem__("author", self.authority(e, f"{p}/autor")),
-            "istKorrektur": self._flag("isCorrection"),
-            "gemeindeSchluessel": lambda e, d, p: d.__setitem__("municipalityCode", _code(e)),
-            "gemeindeMeldungNr": self._put("municipalityReference"),
-            "gewerbebetriebID": self._put("tradeId"),
-            "uuid": self._put("id"),
-            "gewerbe": lambda e, d, p: self.gewerbe(e, d, f"{p}/gewerbe"),
-            "gueltigAb": self._date("effectiveDate"),
-            "datumMeldung": self._date("notificationDate"),
-            "taetigkeitenGesamt": lambda e, d, p: self.activities(e, d, f"{p}/taetigkeitenGesamt"),
-            "grundAnmeldungSchluessel": self._reason,
-            "grundAbmeldungSchluessel": self._reason,
-            "ursacheAbmeldungSchluessel": self._reason,
-            "gruendeUmmeldung": self._reasons,
-            "kuenftigesGewerbe": lambda e, d, p: d.__setitem__(
-                "successor", self.successor(e, f"{p}/kuenftigesGewerbe")
-            ),
-        }
-        self._gewerbe: dict[str, _Handler] = {
-            "betrieb": lambda e, d, p: self.business(e, d, f"{p}/betrieb"),
-            "anzahlVollzeitBeschaeftigte": self._count("fullTimeEmployees"),
-            "anzahlTeilzeitBeschaeftigte": self._count("partTimeEmployees"),
-            "betriebArt": lambda e, d, p: self.sectors(e, d, f"{p}/betriebArt"),
-            "niederlassungArt": lambda e, d, p: d.__setitem__("establishmentType", _code(e)),
-            "istReisegewerbe": self._flag("itinerant"),
-            "istNebenerwerb": self._flag("sideline"),
-            "handwerkskarte": lambda e, d, p: d.__setitem__(
-                "craftCard", self.permit(e, f"{p}/handwerkskarte")
-            ),
-            "anschrift": lambda e, d, p: d.__setitem__(
-                "establishmentAddress", self.address(e, f"{p}/anschrift")
-            ),
-            "erreichbarkeit": lambda e, d, p: d.setdefault("contactPoints", []).append(
-                self.contact(e, f"{p}/erreichbarkeit")
-            ),
-            "hauptniederlassung": lambda e, d, p: self.head_office(e, d, f"{p}/hauptniederlassung"),
-            "beteiligtePerson": lambda e, d, p: d.setdefault("persons", []).append(
-                self.participant(e, f"{p}/beteiligtePerson")
-            ),
-            "beteiligungOeffentlicheHand": lambda e, d, p: d.__setitem__(
-                "publicSectorShare", _code(e)
-            ),
-        }
 
     # --- small readers --------------------------------------------------------------------
 
     def unknown(self, element: etree._Element, path: str) -> None:
-        self.notes.add(f"{path}/{_local(element)}: element not known to xgw, not carried")
+        self.notes.add(f"{path}/{_LOCAL[element.tag]}: element not known to xgw, not carried")
 
-    def _put(self, key: str) -> _Handler:
-        def handler(element: etree._Element, doc: Doc, path: str) -> None:
-            if element.text:
-                doc[key] = element.text
-            else:
-                self.notes.add(f"{path}/{_local(element)}: empty, not carried")
-
-        return handler
-
-    def _flag(self, key: str) -> _Handler:
-        def handler(element: etree._Element, doc: Doc, path: str) -> None:
-            doc[key] = self.flag(element, f"{path}/{_local(element)}")
-
-        return handler
-
-    def _count(self, key: str) -> _Handler:
-        def handler(element: etree._Element, doc: Doc, path: str) -> None:
-            doc[key] = int(_token(element))
-
-        return handler
-
-    def _date(self, key: str) -> _Handler:
-        def handler(element: etree._Element, doc: Doc, path: str) -> None:
-            doc[key] = self.date(element, f"{path}/{_local(element)}")
-
-        return handler
-
-    def _reason(self, element: etree._Element, doc: Doc, path: str) -> None:
-        doc.setdefault("reasons", []).append(_code(element))
-
-    def _reasons(self, element: etree._Element, doc: Doc, path: str) -> None:
+    def each_child(
+        self, element: etree._Element, handlers: dict[str, _Handler], doc: Doc, path: str
+    ) -> None:
+        """Every child through the handler of its local name (``unknown`` without one)."""
         for child in element:
-            self._reason(child, doc, path)
+            handler = handlers.get(_LOCAL[child.tag])
+            if handler is None:
+                self.unknown(child, path)
+            else:
+                handler(self, child, doc, path)
 
     def flag(self, element: etree._Element, path: str) -> bool:
         code = self.converted(element, path, tables.JANEIN)
@@ -193,7 +132,7 @@ class _Reader:
         head_author: Doc | None = None
         records = 0
         for child in root:
-            name = _local(child)
+            name = _LOCAL[child.tag]
             if name == "nachrichtenkopf":
                 recipient, head_author = self.header(child)
             elif name == "satz":
@@ -231,9 +170,9 @@ class _Reader:
     def header(self, element: etree._Element) -> tuple[Doc | None, Doc | None]:
         recipient = author = None
         for child in element:
-            name = _local(child)
+            name = _LOCAL[child.tag]
             if name == "identifikation.nachricht":
-                kind = next((_token(c[0]) for c in child if _local(c) == "nachrichtentyp"), "")
+                kind = next((_token(c[0]) for c in child if _LOCAL[c.tag] == "nachrichtentyp"), "")
                 self.notes.add(
                     f"nachrichtenkopf/identifikation.nachricht: message id, type ({kind}) and "
                     "creation time are not carried; an encoded message gets its own"
@@ -249,20 +188,13 @@ class _Reader:
     def record(self, satz: etree._Element) -> Doc:
         doc: Doc = {}
         for element in satz:
-            name = _local(element)
-            kind = {"anmeldung": "registration", "ummeldung": "change"}.get(name)
-            kind = kind or ("deregistration" if name == "abmeldung" else None)
+            name = _LOCAL[element.tag]
+            kind = _NOTIFICATION_TYPES.get(name)
             if kind is None:
                 self.unknown(element, "satz")
                 continue
             doc["notificationType"] = kind
-            path = f"satz/{name}"
-            for child in element:
-                handler = self._record.get(_local(child))
-                if handler is None:
-                    self.unknown(child, path)
-                else:
-                    handler(child, doc, path)
+            self.each_child(element, _RECORD, doc, f"satz/{name}")
         return doc
 
     # --- authorities, contacts, addresses -------------------------------------------------
@@ -270,10 +202,10 @@ class _Reader:
     def authority(self, element: etree._Element, path: str) -> Doc:
         doc: Doc = {}
         for child in element:
-            name = _local(child)
+            name = _LOCAL[child.tag]
             if name == "behoerdenkennung":
                 for part in child:
-                    key = {"praefix": "prefix", "kennung": "code"}.get(_local(part))
+                    key = _AUTHORITY_CODES.get(_LOCAL[part.tag])
                     if key is None:
                         self.unknown(part, f"{path}/behoerdenkennung")
                     else:
@@ -284,8 +216,8 @@ class _Reader:
                 )
             elif name == "anschrift":
                 doc["address"] = self.address(child, f"{path}/anschrift")
-            elif name == "behoerdenname" and child.text:
-                doc["name"] = child.text
+            elif name == "behoerdenname" and (text := child.text):
+                doc["name"] = text
             else:
                 self.unknown(child, path)
         return doc
@@ -293,15 +225,15 @@ class _Reader:
     def contact(self, element: etree._Element, path: str) -> Doc:
         doc: Doc = {}
         for child in element:
-            name = _local(child)
+            name = _LOCAL[child.tag]
             if name == "kanal":
                 code = _code(child)
                 doc["channel"] = (
                     tables.ERREICHBARKEIT.map("code", "channel", code["code"]) or "other"
                 )
                 doc["code"] = code
-            elif name == "kennung" and child.text:
-                doc["value"] = child.text
+            elif name == "kennung" and (text := child.text):
+                doc["value"] = text
             else:
                 self.unknown(child, path)
         return {"channel": doc["channel"], "value": doc["value"], "code": doc["code"]}
@@ -310,16 +242,17 @@ class _Reader:
         doc: Doc = {}
         number_from = number_to = None
         for child in element:
-            name = _local(child)
+            name = _LOCAL[child.tag]
             key = _ADDRESS_TEXT.get(name)
-            if key is not None and child.text:
-                doc[key] = child.text
-            elif name in ("hausNrVon", "hausNr") and child.text:
-                number_from = child.text
-            elif name == "hausNrBis" and child.text:
-                number_to = child.text
-            elif name == "strassenschluessel" and child.text:
-                doc["thoroughfareCode"] = {"code": child.text}
+            text = child.text
+            if key is not None and text:
+                doc[key] = text
+            elif name in ("hausNrVon", "hausNr") and text:
+                number_from = text
+            elif name == "hausNrBis" and text:
+                number_to = text
+            elif name == "strassenschluessel" and text:
+                doc["thoroughfareCode"] = {"code": text}
             elif name == "nationSchluessel":
                 self.nation(child, doc, f"{path}/nationSchluessel")
             elif name == "natSchluesselVerzeichnis":
@@ -338,7 +271,7 @@ class _Reader:
                 designators.insert(0, {"designator": number_from, "type": "addressNumber"})
                 doc["locatorDesignator"] = f"{number_from}-{number_to}"
             doc["locatorDesignators"] = designators
-        return dict(sorted(doc.items(), key=lambda kv: _ADDRESS_ORDER[kv[0]]))
+        return _ordered(doc, _ADDRESS_ORDER)
 
     def nation(self, element: etree._Element, doc: Doc, path: str) -> None:
         if len(element):  # 2.2: a Code
@@ -375,12 +308,7 @@ class _Reader:
     # --- the trade ------------------------------------------------------------------------
 
     def gewerbe(self, element: etree._Element, doc: Doc, path: str) -> None:
-        for child in element:
-            handler = self._gewerbe.get(_local(child))
-            if handler is None:
-                self.unknown(child, path)
-            else:
-                handler(child, doc, path)
+        self.each_child(element, _GEWERBE, doc, path)
         register = doc.pop("_register", None)
         if register is not None:
             self.register_entry(register, doc, f"{path}/betrieb")
@@ -389,17 +317,17 @@ class _Reader:
         entity: Doc = doc.setdefault("business", {})
         register: Doc = {}
         for child in element:
-            name = _local(child)
+            name = _LOCAL[child.tag]
             if name == "ID":
                 if _token(child) != "1":
                     self.notes.add(
                         f"{path}/ID: numbering of the business within the message "
                         f"({_token(child)}) not carried; encoded messages number it 1"
                     )
-            elif name == "eingetragenerName" and child.text:
-                entity["legalNames"] = [{"lang": "de", "text": child.text}]
-            elif name == "geschaeftsbezeichnung" and child.text:
-                entity["alternativeNames"] = [{"lang": "de", "text": child.text}]
+            elif name == "eingetragenerName" and (text := child.text):
+                entity["legalNames"] = [{"lang": "de", "text": text}]
+            elif name == "geschaeftsbezeichnung" and (text := child.text):
+                entity["alternativeNames"] = [{"lang": "de", "text": text}]
             elif name in ("eintragungNr", "eintragungOrt", "eintragungArt", "gerichtSchluessel"):
                 register[name] = child
             elif name == "eintragungPLZ":
@@ -413,7 +341,7 @@ class _Reader:
                 self.unknown(child, path)
         if register:
             doc["_register"] = register
-        doc["business"] = dict(sorted(entity.items(), key=lambda kv: _ENTITY_ORDER[kv[0]]))
+        doc["business"] = _ordered(entity, _ENTITY_ORDER)
 
     def register_entry(self, register: Doc, doc: Doc, path: str) -> None:
         """eintragung* + gerichtSchluessel -> the business's register identifier."""
@@ -465,10 +393,11 @@ class _Reader:
     def sectors(self, element: etree._Element, doc: Doc, path: str) -> None:
         sectors = []
         for child in element:
-            sector = _SECTORS.get(_local(child))
+            name = _LOCAL[child.tag]
+            sector = _SECTORS.get(name)
             if sector is None:
                 self.unknown(child, path)
-            elif self.flag(child, f"{path}/{_local(child)}"):
+            elif self.flag(child, f"{path}/{name}"):
                 sectors.append(sector)
         if sectors:
             doc["sectors"] = sectors
@@ -477,7 +406,7 @@ class _Reader:
 
     def head_office(self, element: etree._Element, doc: Doc, path: str) -> None:
         for child in element:
-            name = _local(child)
+            name = _LOCAL[child.tag]
             if name == "anschrift":
                 doc["headOfficeAddress"] = self.address(child, f"{path}/anschrift")
             elif name == "erreichbarkeit":
@@ -491,13 +420,13 @@ class _Reader:
     def permit(self, element: etree._Element, path: str) -> Doc:
         doc: Doc = {}
         for child in element:
-            name = _local(child)
+            name = _LOCAL[child.tag]
             if name == "status":
                 doc["status"] = _code(child)
             elif name == "ausgestelltAm":
                 doc["issued"] = self.date(child, f"{path}/ausgestelltAm")
-            elif name in _PERMIT_TEXT and child.text:
-                doc[_PERMIT_TEXT[name]] = child.text
+            elif name in _PERMIT_TEXT and (text := child.text):
+                doc[_PERMIT_TEXT[name]] = text
             elif name == "ausgestelltVonSchluessel":
                 doc["issuerCode"] = _code(child)
             else:
@@ -511,24 +440,25 @@ class _Reader:
         person: Doc = {}
         name: Doc = {}
         for child in element:
-            local = _local(child)
+            local = _LOCAL[child.tag]
             key = _NAME_TEXT.get(local)
-            if key is not None and child.text:
-                name[key] = child.text
-            elif local == "vorname" and child.text:
-                name["givenNames"] = [child.text]
+            text = child.text
+            if key is not None and text:
+                name[key] = text
+            elif local == "vorname" and text:
+                name["givenNames"] = [text]
             elif local == "personFunktion":
                 participant["role"] = _code(child)
             elif local == "geschlecht":
                 self.gender(child, person, f"{path}/geschlecht")
             elif local == "geburtsdatum":
                 person["birthDate"] = _birth_date(_token(child), f"{path}/geburtsdatum", self.notes)
-            elif local == "geburtsort" and child.text:
-                person.setdefault("birthPlace", {})["name"] = child.text
-            elif local == "geburtsland" and child.text:
+            elif local == "geburtsort" and text:
+                person.setdefault("birthPlace", {})["name"] = text
+            elif local == "geburtsland" and text:
                 place = person.setdefault("birthPlace", {})
-                country = tables.DESTATIS.map("name", "alpha2", child.text)
-                place.update({"country": country} if country else {"countryName": child.text})
+                country = tables.DESTATIS.map("name", "alpha2", text)
+                place.update({"country": country} if country else {"countryName": text})
             elif local == "staatangehoerigkeiten":
                 self.nationalities(child, person, f"{path}/staatangehoerigkeiten")
             elif local == "anschrift":
@@ -542,9 +472,9 @@ class _Reader:
             else:
                 self.unknown(child, path)
         if name:
-            person["name"] = dict(sorted(name.items(), key=lambda kv: _NAME_ORDER[kv[0]]))
-        participant["person"] = dict(sorted(person.items(), key=lambda kv: _PERSON_ORDER[kv[0]]))
-        return dict(sorted(participant.items(), key=lambda kv: _PARTICIPANT_ORDER[kv[0]]))
+            person["name"] = _ordered(name, _NAME_ORDER)
+        participant["person"] = _ordered(person, _PERSON_ORDER)
+        return _ordered(participant, _PARTICIPANT_ORDER)
 
     def gender(self, element: etree._Element, person: Doc, path: str) -> None:
         code = self.converted(element, path, tables.GESCHLECHT)
@@ -557,7 +487,7 @@ class _Reader:
     def nationalities(self, element: etree._Element, person: Doc, path: str) -> None:
         countries: list[str] = []
         for child in element:
-            if _local(child) != "staatsangehoerigkeitSchluessel":
+            if _LOCAL[child.tag] != "staatsangehoerigkeitSchluessel":
                 self.unknown(child, path)
                 continue
             here = f"{path}/staatsangehoerigkeitSchluessel"
@@ -589,16 +519,16 @@ class _Reader:
 
     def activities(self, element: etree._Element, doc: Doc, path: str) -> None:
         for child in element:
-            name = _local(child)
+            name = _LOCAL[child.tag]
             if name == "schwerpunkt":
                 doc.setdefault("activities", []).insert(
                     0, self.activity(child, f"{path}/schwerpunkt", primary=True)
                 )
             elif name == "weitereTaetigkeiten":
                 for part in child:
-                    local = _local(part)
-                    if local == "taetigkeitenZusammengefasst" and part.text:
-                        doc["activitiesSummary"] = part.text
+                    local = _LOCAL[part.tag]
+                    if local == "taetigkeitenZusammengefasst" and (text := part.text):
+                        doc["activitiesSummary"] = text
                     elif local == "taetigkeit":
                         doc.setdefault("activities", []).append(
                             self.activity(part, f"{path}/weitereTaetigkeiten/taetigkeit")
@@ -612,13 +542,14 @@ class _Reader:
         doc: Doc = {}
         code: Doc = {}
         for child in element:
-            name = _local(child)
-            if name in ("taetigkeitSchwerpunkt", "taetigkeitEinzeln") and child.text:
-                doc["description"] = child.text
+            name = _LOCAL[child.tag]
+            text = child.text
+            if name in ("taetigkeitSchwerpunkt", "taetigkeitEinzeln") and text:
+                doc["description"] = text
             elif name == "taetigkeitSchluessel":
                 code = {"code": _token(child), "listURI": tables.WZ_LIST_URI, **code}
-            elif name == "stichwort" and child.text:
-                code["name"] = child.text
+            elif name == "stichwort" and text:
+                code["name"] = text
             elif name == "neuAusgeuebt":
                 doc["newlyPerformed"] = self.flag(child, f"{path}/neuAusgeuebt")
             else:
@@ -634,9 +565,9 @@ class _Reader:
     def successor(self, element: etree._Element, path: str) -> Doc:
         doc: Doc = {}
         for child in element:
-            name = _local(child)
-            if name == "nameFirmaGewerbetreibender" and child.text:
-                doc["legalNames"] = [{"lang": "de", "text": child.text}]
+            name = _LOCAL[child.tag]
+            if name == "nameFirmaGewerbetreibender" and (text := child.text):
+                doc["legalNames"] = [{"lang": "de", "text": text}]
             elif name == "anschrift":
                 address = self.address(child, f"{path}/anschrift")
                 doc["addresses"] = [{"role": "establishment", "address": address}]
@@ -645,19 +576,121 @@ class _Reader:
         return doc
 
 
+def _put(key: str) -> _Handler:
+    def handler(reader: _Reader, element: etree._Element, doc: Doc, path: str) -> None:
+        text = element.text
+        if text:
+            doc[key] = text
+        else:
+            reader.notes.add(f"{path}/{_LOCAL[element.tag]}: empty, not carried")
+
+    return handler
+
+
+def _flag(key: str) -> _Handler:
+    def handler(reader: _Reader, element: etree._Element, doc: Doc, path: str) -> None:
+        doc[key] = reader.flag(element, f"{path}/{_LOCAL[element.tag]}")
+
+    return handler
+
+
+def _count(key: str) -> _Handler:
+    def handler(reader: _Reader, element: etree._Element, doc: Doc, path: str) -> None:
+        doc[key] = int(_token(element))
+
+    return handler
+
+
+def _date(key: str) -> _Handler:
+    def handler(reader: _Reader, element: etree._Element, doc: Doc, path: str) -> None:
+        doc[key] = reader.date(element, f"{path}/{_LOCAL[element.tag]}")
+
+    return handler
+
+
+def _put_code(key: str) -> _Handler:
+    def handler(reader: _Reader, element: etree._Element, doc: Doc, path: str) -> None:
+        doc[key] = _code(element)
+
+    return handler
+
+
+def _reason(reader: _Reader, element: etree._Element, doc: Doc, path: str) -> None:
+    doc.setdefault("reasons", []).append(_code(element))
+
+
+def _reasons(reader: _Reader, element: etree._Element, doc: Doc, path: str) -> None:
+    for child in element:
+        _reason(reader, child, doc, path)
+
+
+# The children of a record (satz/anmeldung, ummeldung, abmeldung) and of its gewerbe, by
+# local name; built once, shared by every message.
+_RECORD: dict[str, _Handler] = {
+    "satzErstellung": _put("created"),
+    "ereigniszeitpunkt": _put("eventTime"),
+    "autor": lambda r, e, d, p: d.__setitem__("author", r.authority(e, f"{p}/autor")),
+    "istKorrektur": _flag("isCorrection"),
+    "gemeindeSchluessel": _put_code("municipalityCode"),
+    "gemeindeMeldungNr": _put("municipalityReference"),
+    "gewerbebetriebID": _put("tradeId"),
+    "uuid": _put("id"),
+    "gewerbe": lambda r, e, d, p: r.gewerbe(e, d, f"{p}/gewerbe"),
+    "gueltigAb": _date("effectiveDate"),
+    "datumMeldung": _date("notificationDate"),
+    "taetigkeitenGesamt": lambda r, e, d, p: r.activities(e, d, f"{p}/taetigkeitenGesamt"),
+    "grundAnmeldungSchluessel": _reason,
+    "grundAbmeldungSchluessel": _reason,
+    "ursacheAbmeldungSchluessel": _reason,
+    "gruendeUmmeldung": _reasons,
+    "kuenftigesGewerbe": lambda r, e, d, p: d.__setitem__(
+        "successor", r.successor(e, f"{p}/kuenftigesGewerbe")
+    ),
+}
+_GEWERBE: dict[str, _Handler] = {
+    "betrieb": lambda r, e, d, p: r.business(e, d, f"{p}/betrieb"),
+    "anzahlVollzeitBeschaeftigte": _count("fullTimeEmployees"),
+    "anzahlTeilzeitBeschaeftigte": _count("partTimeEmployees"),
+    "betriebArt": lambda r, e, d, p: r.sectors(e, d, f"{p}/betriebArt"),
+    "niederlassungArt": _put_code("establishmentType"),
+    "istReisegewerbe": _flag("itinerant"),
+    "istNebenerwerb": _flag("sideline"),
+    "handwerkskarte": lambda r, e, d, p: d.__setitem__(
+        "craftCard", r.permit(e, f"{p}/handwerkskarte")
+    ),
+    "anschrift": lambda r, e, d, p: d.__setitem__(
+        "establishmentAddress", r.address(e, f"{p}/anschrift")
+    ),
+    "erreichbarkeit": lambda r, e, d, p: d.setdefault("contactPoints", []).append(
+        r.contact(e, f"{p}/erreichbarkeit")
+    ),
+    "hauptniederlassung": lambda r, e, d, p: r.head_office(e, d, f"{p}/hauptniederlassung"),
+    "beteiligtePerson": lambda r, e, d, p: d.setdefault("persons", []).append(
+        r.participant(e, f"{p}/beteiligtePerson")
+    ),
+    "beteiligungOeffentlicheHand": _put_code("publicSectorShare"),
+}
+
+
 def _code(element: etree._Element) -> Doc:
     """An XÖV Code element as a canonical Code, with its list and label."""
     doc: Doc = {}
     for child in element:
-        if child.tag == "code":
+        tag = child.tag
+        if tag == "code":
             doc["code"] = _token(child)
-        elif child.tag == "name" and child.text and child.text.strip():
-            doc["name"] = child.text
+        elif tag == "name" and (text := child.text) and text.strip():
+            doc["name"] = text
     for attribute in ("listURI", "listVersionID"):
         value = element.get(attribute)
         if value:
             doc[attribute] = value
     return doc
+
+
+def _ordered(doc: Doc, keys: tuple[str, ...]) -> Doc:
+    """``doc`` with its keys in the canonical order (all of them are in ``keys``)."""
+    return {key: doc[key] for key in keys if key in doc}
 
 
 def _checked_date(text: str, path: str) -> str:
@@ -686,35 +719,25 @@ _ADDRESS_TEXT = {
     "ortsteil": "addressArea",
     "plz": "postCode",
 }
-_ADDRESS_ORDER = {
-    k: i
-    for i, k in enumerate(
-        (
-            "thoroughfare",
-            "thoroughfareCode",
-            "locatorDesignator",
-            "locatorDesignators",
-            "locatorName",
-            "addressArea",
-            "postCode",
-            "postName",
-            "adminUnitL1",
-        )
-    )
-}
-_ENTITY_ORDER = {
-    k: i
-    for i, k in enumerate(
-        (
-            "identifiers",
-            "personType",
-            "legalNames",
-            "alternativeNames",
-            "legalForm",
-            "contactPoints",
-        )
-    )
-}
+_ADDRESS_ORDER = (
+    "thoroughfare",
+    "thoroughfareCode",
+    "locatorDesignator",
+    "locatorDesignators",
+    "locatorName",
+    "addressArea",
+    "postCode",
+    "postName",
+    "adminUnitL1",
+)
+_ENTITY_ORDER = (
+    "identifiers",
+    "personType",
+    "legalNames",
+    "alternativeNames",
+    "legalForm",
+    "contactPoints",
+)
 _PERMIT_TEXT = {
     "ausgestelltVonName": "issuerName",
     "ausgestelltVonPLZ": "issuerPostCode",
@@ -722,19 +745,20 @@ _PERMIT_TEXT = {
 }
 _SECTORS = {"industrie": "industry", "handwerk": "craft", "handel": "trade", "sonstiges": "other"}
 _NAME_TEXT = {"doktorgrad": "title", "familienname": "familyName", "geburtsname": "birthName"}
-_NAME_ORDER = {k: i for i, k in enumerate(("givenNames", "familyName", "birthName", "title"))}
-_PERSON_ORDER = {
-    k: i
-    for i, k in enumerate(
-        (
-            "name",
-            "gender",
-            "birthDate",
-            "birthPlace",
-            "nationalities",
-            "residenceAddress",
-            "contactPoints",
-        )
-    )
+_NAME_ORDER = ("givenNames", "familyName", "birthName", "title")
+_PERSON_ORDER = (
+    "name",
+    "gender",
+    "birthDate",
+    "birthPlace",
+    "nationalities",
+    "residenceAddress",
+    "contactPoints",
+)
+_PARTICIPANT_ORDER = ("role", "person", "residencePermit")
+_NOTIFICATION_TYPES = {
+    "anmeldung": "registration",
+    "ummeldung": "change",
+    "abmeldung": "deregistration",
 }
-_PARTICIPANT_ORDER = {"role": 0, "person": 1, "residencePermit": 2}
+_AUTHORITY_CODES = {"praefix": "prefix", "kennung": "code"}

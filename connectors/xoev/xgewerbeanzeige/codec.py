@@ -6,7 +6,7 @@ Usage::
     root = parse(body)                            # no network, no DTD, no entities
     version = version_of(root)                    # "2.0" | "2.1" | "2.2", or ConnectorError
     schemas.check(version, root, "input")         # ConnectorError: line, element path, reason
-    body = serialise(root)
+    schemas.check(version, parse_written(body), "output")   # a message xgw wrote as text
 
 The schema of each version is ``xgewerbeanzeige/<version>/xgewerbeanzeige.xsd``: under the
 operator's schema directory when it has one for that version, else the one xgw ships
@@ -34,7 +34,7 @@ __all__ = [
     "SchemaSet",
     "namespace",
     "parse",
-    "serialise",
+    "parse_written",
     "version_of",
 ]
 
@@ -57,6 +57,8 @@ _PARSER_OPTIONS: dict[str, Any] = {
     "remove_pis": True,
     "collect_ids": False,
 }
+# For text xgw wrote itself: no size limit, which building the tree did not have either.
+_WRITTEN_OPTIONS: dict[str, Any] = {**_PARSER_OPTIONS, "huge_tree": True}
 
 
 def namespace(version: str) -> str:
@@ -159,8 +161,9 @@ def version_of(root: etree._Element) -> str:
     )
 
 
-def serialise(root: etree._Element) -> bytes:
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+def parse_written(body: bytes) -> etree._Element:
+    """The tree of a message xgw wrote as text, for its schema check."""
+    return etree.fromstring(body, etree.XMLParser(**_WRITTEN_OPTIONS))
 
 
 _PREFIX = re.compile(r"(?<=/)[A-Za-z_][\w.-]*:")

@@ -3,7 +3,7 @@
 Usage::
 
     doc, notes = to_canonical(root, "2.2")                  # one pass over the tree
-    root, notes = to_native(doc, "2.2", "alg.gewerbemeldung.0300",
+    body, notes = to_native(doc, "2.2", "alg.gewerbemeldung.0300",
                             Header(message_id=str(uuid4()), created="2025-01-01T12:00:00+00:00"))
 
 No I/O and no clock: the header values of an encoded message come in as ``Header``. What is
@@ -32,7 +32,7 @@ def to_canonical(
 
 def to_native(
     doc: dict[str, Any], version: str, root_name: str, header: Header
-) -> tuple[etree._Element, tuple[str, ...]]:
-    """The message (not yet validated) for a TradeNotification, and what it could not carry."""
-    root, notes = write_message(doc, version, root_name, header)
-    return root, notes.result()
+) -> tuple[bytes, tuple[str, ...]]:
+    """The message's bytes, not yet validated, and what the document had that it cannot carry."""
+    body, notes = write_message(doc, version, root_name, header)
+    return body, notes.result()
