@@ -60,7 +60,16 @@ from typing import Any, TypeVar
 import aiohttp
 
 from bench.payload import MIN_BODY_BYTES
-from bench.processes import BenchError, Proc, Processes, cpu_seconds, rss_mib, system_cpu
+from bench.processes import (
+    HOST,
+    BenchError,
+    Proc,
+    Processes,
+    cpu_seconds,
+    reserve_socket,
+    rss_mib,
+    system_cpu,
+)
 from bench.report import ChainResult, ProcessCpu, machine, median_round, print_report, report_json
 from bench.workload import WORKLOADS, Workload
 from bench.xoev import compact_request
@@ -68,7 +77,6 @@ from gateway.demo.federation import Federation, build_federation
 
 __all__ = ["ChainResult", "main"]
 
-HOST = "127.0.0.1"
 REPO = Path(__file__).resolve().parent.parent
 READY_TIMEOUT = 60.0
 _T = TypeVar("_T")
@@ -85,14 +93,6 @@ class Chain:
     url: str
     client_ssl: ssl.SSLContext
     roles: list[tuple[str, Proc]]  # (role, process) whose CPU is measured
-
-
-def _bind() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, 0))
-    sock.listen(512)
-    return sock
 
 
 def _port(sock: socket.socket) -> int:
@@ -190,7 +190,7 @@ def start_plain_chain(
     """Proxy A (DE's certificates) -> proxy B (EE's) -> backend: the federation's certificates."""
     ca = federation.ca_cert
     de, ee = federation.members["DE"].dir, federation.members["EE"].dir
-    backend_sock, b_sock, a_sock = _bind(), _bind(), _bind()
+    backend_sock, b_sock, a_sock = reserve_socket(), reserve_socket(), reserve_socket()
     backend_port, b_port, a_port = _port(backend_sock), _port(b_sock), _port(a_sock)
     serves = workload.backend("plain")
     backend = _start_backend(procs, "plain-backend", backend_sock, serves, body_bytes)

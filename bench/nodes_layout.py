@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from bench.processes import BenchError
+from bench.processes import HOST, BenchError, reserve_socket
 from gateway.audit.body_keys import create_body_key
 from gateway.demo.deployment import Deployment, init_deployment
 
@@ -42,7 +42,6 @@ __all__ = [
     "xgw_json",
 ]
 
-HOST = "127.0.0.1"
 REPO = Path(__file__).resolve().parent.parent
 COMMAND_TIMEOUT = 300.0  # xgw db upgrade, xgw audit verify
 
@@ -67,17 +66,9 @@ class Layout:
     backend_sock: socket.socket  # EE's backend inherits it
 
 
-def _reserve() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, 0))
-    sock.listen(512)
-    return sock
-
-
 def _free_ports(count: int) -> list[int]:
     """Ephemeral ports for the gateways to bind (they bind themselves, from their config)."""
-    socks = [_reserve() for _ in range(count)]
+    socks = [reserve_socket() for _ in range(count)]
     ports = [int(s.getsockname()[1]) for s in socks]
     for sock in socks:
         sock.close()
@@ -94,7 +85,7 @@ def scoped(dsn: str, schema: str) -> str:
 def lay_out(state: Path, nodes: int, dsns: dict[str, str] | None) -> Layout:
     """``xgw demo init``'s federation; DE as ``nodes`` nodes, EE as one; ``dsns``: per
     member (None: SQLite in each node's data directory)."""
-    backend_sock = _reserve()
+    backend_sock = reserve_socket()
     backend_port = int(backend_sock.getsockname()[1])
     # DE's peer and client port per node, EE's two; NL and the unused registers only appear
     # as URLs in the directory (nothing calls them here).

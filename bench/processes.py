@@ -20,6 +20,7 @@ import contextlib
 import ctypes
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -29,14 +30,18 @@ from pathlib import Path
 from types import TracebackType
 
 __all__ = [
+    "HOST",
     "BenchError",
     "Proc",
     "Processes",
     "SystemCpu",
     "cpu_seconds",
+    "reserve_socket",
     "rss_mib",
     "system_cpu",
 ]
+
+HOST = "127.0.0.1"  # the benchmarks bind nothing else
 
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 _PR_SET_PDEATHSIG = 1
@@ -190,3 +195,13 @@ class Processes:
                 proc.popen.kill()
                 proc.popen.wait()
         self.procs.clear()
+
+
+def reserve_socket() -> socket.socket:
+    """A listening socket on an ephemeral port of ``HOST``: a child that inherits it (or
+    binds its port once it is closed) cannot lose the port to another process meanwhile."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, 0))
+    sock.listen(512)
+    return sock
