@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import aiohttp
 from yarl import URL
@@ -98,7 +98,9 @@ class ParseRequest:
         self.node = node
 
     async def __call__(self, ex: Exchange) -> None:
-        exchange_id = last_header(ex.headers, "X-Road-Id")
+        # One pass over the headers, the last of each name kept, for every lookup below.
+        last = {name.lower(): value for name, value in ex.headers}
+        exchange_id = last.get("x-road-id")
         if exchange_id is None:
             ex.new_id()
         else:
@@ -112,11 +114,11 @@ class ParseRequest:
         path, sep, query = ex.raw_path[len(_R1) :].partition("?")
         ex.service, rest = split_service_path(path)
         ex.backend_path = rest + sep + query
-        client = last_header(ex.headers, "X-Road-Client")
+        client = last.get("x-road-client")
         if client is None:
             raise MissingHeaderError("the X-Road-Client header is required")
         ex.client = ClientId.parse(client)
-        ex.xroad_headers = _carried(ex.headers, ex.id, str(ex.client))
+        ex.xroad_headers = _carried(last, ex.id, str(ex.client))
         ex.request_digest = body_digest(ex.body)
 
 
@@ -156,12 +158,11 @@ def _checked_id(value: str) -> str:
     return value
 
 
-def _carried(
-    headers: Sequence[tuple[str, str]], exchange_id: str, client: str
-) -> list[tuple[str, str]]:
+def _carried(last: dict[str, str], exchange_id: str, client: str) -> list[tuple[str, str]]:
+    """``last``: each header's last value by its name in lower case."""
     carried = [("x-road-client", client), ("x-road-id", exchange_id)]
     for name in CARRIED_HEADERS[2:]:
-        value = last_header(headers, name)
+        value = last.get(name)
         if value is not None:
             carried.append((name, value))
     return carried
