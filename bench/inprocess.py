@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
-import gc
 import logging
 import pstats
 import ssl
@@ -38,7 +37,7 @@ from aiohttp import web
 
 from bench.backend import backend_app
 from bench.workload import WORKLOADS, Workload
-from gateway.app import Gateway
+from gateway.app import Gateway, settle_collector
 from gateway.demo.federation import build_federation
 from gateway.logs import configure_logging
 from gateway.settings import Settings
@@ -94,8 +93,7 @@ async def _run(args: argparse.Namespace, state: Path) -> int:
         url = f"https://127.0.0.1:{de.client_port}{workload.request_path}"
         async with aiohttp.ClientSession(connector=context) as session:
             errors = await _drive(session, url, workload, args.warmup, args.concurrency)
-            gc.collect()
-            gc.freeze()
+            settle_collector()  # as xgw serve does once its node runs
             profiler = cProfile.Profile() if args.profile else None
             cpu, wall = time.process_time(), time.perf_counter()
             if profiler is not None:
