@@ -150,18 +150,22 @@ class BodyVault:
         The body kept is the one of ``body`` and ``fallback`` whose digest is the
         record's (the signed bytes, where the client got a re-rendered answer). A
         candidate over ``max_bytes`` is not hashed: if no smaller one matches, the
-        marker says the body was over the limit, with its size.
+        marker says the body was over the limit, with its size (``body``'s if both
+        are).
         """
         if body is None and fallback is None:
             return None
         if self.rules.for_service(record.service).metadata_only:
             return None
         too_large: int | None = None
-        for candidate in (body, fallback):
+        # The fallback first: where there is one, ``body`` is most often a re-rendered
+        # answer. Two candidates that both match are the same bytes, so the order
+        # changes nothing stored, only how many bodies are hashed.
+        for candidate in (fallback, body):
             if candidate is None:
                 continue
             if len(candidate) > self.max_bytes:
-                too_large = too_large if too_large is not None else len(candidate)
+                too_large = len(candidate)  # body's size wins, as it comes last
                 continue
             if body_digest(candidate) == record.digest:
                 if not candidate:

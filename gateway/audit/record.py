@@ -42,6 +42,8 @@ _OPT_STR = (str, type(None))
 _OPT_INT = (int, type(None))
 _OPT_NUM = (float, int, type(None))
 _NUMBERS = (float, int)
+_SEQUENCES = (list, tuple)
+_NO_PAIR = "field 'signed_headers' holds an item that is no [name, value] pair of strings"
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,17 +187,15 @@ def _headers_problem(headers: Any) -> str | None:
     A name holds no ``:`` and neither holds a line break, so that the lines they make
     in the signing input read back as the same pairs.
     """
-    if not isinstance(headers, list | tuple):
+    # A tuple of types, not ``list | tuple``: isinstance takes it in half the time.
+    if not isinstance(headers, _SEQUENCES):
         return f"field 'signed_headers' has type {type(headers).__name__}"
     for pair in headers:
-        if (
-            not isinstance(pair, list | tuple)
-            or len(pair) != 2
-            or type(pair[0]) is not str
-            or type(pair[1]) is not str
-        ):
-            return "field 'signed_headers' holds an item that is no [name, value] pair of strings"
+        if not isinstance(pair, _SEQUENCES) or len(pair) != 2:
+            return _NO_PAIR
         name, value = pair
+        if type(name) is not str or type(value) is not str:
+            return _NO_PAIR
         if not name or ":" in name or "\n" in name or "\n" in value:
             return f"signed header {name[:40]!r} has an empty name, a ':' in it or a line break"
     return None
