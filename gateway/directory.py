@@ -25,7 +25,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import jwt
 import orjson
@@ -392,6 +392,7 @@ class Directory:
         "_indexes",
         "_members",
         "_revoked",
+        "_validity",
         "expires",
         "instance",
         "issued",
@@ -418,6 +419,7 @@ class Directory:
             int(entry["serial"], 16): entry.get("reason", "unspecified")
             for entry in raw.get("revoked", [])
         }
+        self._validity: dict[int, _Validity] = {}
 
     @classmethod
     def from_json(cls, doc: dict[str, Any], *, token: str = "") -> Directory:
@@ -486,18 +488,36 @@ class Directory:
     def check_certificate(self, cert: x509.Certificate, now: datetime) -> None:
         """CertValidationError when ``cert`` is revoked, expired or not yet valid."""
         # On every exchange: the descriptive strings are built only for a refusal.
-        reason = self._revoked.get(cert.serial_number)
+        validity = self._validity_of(cert)
+        reason = self._revoked.get(validity.serial)
         if reason is not None:
             raise CertValidationError(f"{_describe(cert)} is revoked ({reason})")
-        if now < cert.not_valid_before_utc:
+        if now < validity.not_before:
             raise CertValidationError(
-                f"{_describe(cert)} is not valid before "
-                f"{format_timestamp(cert.not_valid_before_utc)}"
+                f"{_describe(cert)} is not valid before {format_timestamp(validity.not_before)}"
             )
-        if now >= cert.not_valid_after_utc:
+        if now >= validity.not_after:
             raise CertValidationError(
-                f"{_describe(cert)} expired at {format_timestamp(cert.not_valid_after_utc)}"
+                f"{_describe(cert)} expired at {format_timestamp(validity.not_after)}"
             )
+
+    def _validity_of(self, cert: x509.Certificate) -> _Validity:
+        """``cert``'s serial number and validity, read out of it once per certificate object.
+
+        Each of these properties decodes the DER anew on every access. Keyed by identity
+        (hashing a certificate hashes its DER); the entry holds the certificate, so its id
+        is not reused while the entry lives. The certificates checked are the directory's
+        own and the peers' it identified, so few; the bound is only a safety net.
+        """
+        validity = self._validity.get(id(cert))
+        if validity is None or validity.cert is not cert:
+            if len(self._validity) >= _VALIDITY_ENTRIES:
+                self._validity.clear()
+            validity = _Validity(
+                cert, cert.serial_number, cert.not_valid_before_utc, cert.not_valid_after_utc
+            )
+            self._validity[id(cert)] = validity
+        return validity
 
     # -- access rights ------------------------------------------------------
 
@@ -533,6 +553,16 @@ class Directory:
 
 
 # ---------------------------------------------------------------------------- signing
+
+
+_VALIDITY_ENTRIES = 4096
+
+
+class _Validity(NamedTuple):
+    cert: x509.Certificate
+    serial: int
+    not_before: datetime
+    not_after: datetime
 
 
 def _describe(cert: x509.Certificate) -> str:

@@ -117,6 +117,9 @@ class Exchange:
     # authenticates callers by token (Haal Centraal): AuthenticateClient then accepts the
     # caller on a TLS client port without a certificate. X-Road frontends never set it.
     token_client: ClientId | None = None
+    # The subsystem the caller's TLS client certificate is bound to, when its frontend has
+    # already looked it up (X-Road REST on a TLS client port): AuthenticateClient need not.
+    certificate_client: ClientId | None = None
     # Canonical properties the frontend adds to the decoded request where it has none:
     # what the client's format cannot say and the provider's needs (requester, purpose).
     canonical_context: dict[str, Any] = field(default_factory=dict)
@@ -138,7 +141,7 @@ class Exchange:
             return self.error.type
         if self.response is not None:
             for name, value in self.response.headers:
-                if name.lower() == "x-road-error":
+                if len(name) == 12 and name.lower() == "x-road-error":  # length first: cheaper
                     return value
         return None
 
@@ -218,24 +221,26 @@ def _log_exchange(exchange: Exchange) -> None:
     status = exchange.response.status if exchange.response is not None else 0
     code = exchange.error_type
     error_id = exchange.error.detail if exchange.error else None
+    # Each built once, for the message and its fields alike.
+    client, service, duration_ms = str(exchange.client), str(exchange.service), exchange.duration_ms
     _logger.info(
         "exchange %s %s %s %s %s -> %s %s %.1fms",
         exchange.id,
         exchange.direction,
-        exchange.client,
-        exchange.service,
+        client,
+        service,
         exchange.method,
         status,
         code or "ok",
-        exchange.duration_ms,
+        duration_ms,
         extra={
             "exchange_id": exchange.id,
             "direction": exchange.direction,
-            "client": str(exchange.client),
-            "service": str(exchange.service),
+            "client": client,
+            "service": service,
             "status": status,
             "code": code,
             "error_id": error_id,
-            "duration_ms": round(exchange.duration_ms, 2),
+            "duration_ms": round(duration_ms, 2),
         },
     )

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from multidict import CIMultiDict
 
 from gateway.bodies import read_bounded
 from gateway.errors import (
@@ -27,6 +26,7 @@ from gateway.errors import (
     InvalidBodyError,
 )
 from gateway.frontends import witness
+from gateway.identifiers import ClientId
 from gateway.node import Node
 from gateway.pipeline import Direction, Exchange, Pipeline
 from gateway.stages.client_side import require_certificate_client
@@ -73,9 +73,10 @@ def _exchange_handler(node: Node, pipeline: Pipeline, direction: Direction) -> H
     async def exchange(request: web.Request) -> web.StreamResponse:
         refused: GatewayError | None = None
         body = b""
+        bound: ClientId | None = None
         try:
             if certificate_first:
-                require_certificate_client(node, request.transport)
+                bound = require_certificate_client(node, request.transport)
             body = await read_bounded(
                 request.content, request.content_length, limit, "request body", BodyTooLargeError
             )
@@ -93,12 +94,12 @@ def _exchange_handler(node: Node, pipeline: Pipeline, direction: Direction) -> H
                 headers=list(request.headers.items()),
                 body=body,
                 transport=request.transport,
+                certificate_client=bound,
             ),
             refused=refused,
         )
-        return web.Response(
-            status=reply.status, headers=CIMultiDict(reply.headers), body=reply.body
-        )
+        # Response makes its own CIMultiDict of the pairs: order and duplicates kept.
+        return web.Response(status=reply.status, headers=reply.headers, body=reply.body)
 
     return exchange
 

@@ -92,7 +92,7 @@ class AuthenticateClient:
                 f"the bearer token is bound to {token}, but X-Road-Client says {claimed}"
             )
         if self.tls:
-            bound = certificate_client(self.node, ex.transport)
+            bound = ex.certificate_client or certificate_client(self.node, ex.transport)
             if bound is None:
                 if token is None:
                     raise _no_certificate()
@@ -151,9 +151,9 @@ def _no_certificate() -> AccessDeniedError:
 def hash_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """The headers the request hash covers: X-Road headers and the hop signature, sorted."""
     return sorted(
-        (name.lower(), value)
+        (lower, value)
         for name, value in headers
-        if name.lower().startswith("x-road-") or name.lower() == "x-xgw-signature"
+        if (lower := name.lower()).startswith("x-road-") or lower == "x-xgw-signature"
     )
 
 
@@ -211,6 +211,7 @@ class SendSigned:
 
 
 _TREE_HEAD = TREE_HEAD_HEADER.lower()
+_NOT_PASSED_BACK = PRIVATE_HEADERS | {_TREE_HEAD}  # of a peer's answer, to the client
 
 
 def _without_tree_head(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -232,11 +233,8 @@ class VerifyResponse:
         self._check_binding(ex, reply, provider)
         # The provider's tree head: checked against the last one in the background.
         self.node.witness.observe(directory, provider, last_header(reply.headers, TREE_HEAD_HEADER))
-        reply.headers = [
-            (n, v)
-            for n, v in forwardable_headers(reply.headers)
-            if n.lower() not in PRIVATE_HEADERS and n.lower() != _TREE_HEAD
-        ]
+        forwarded = forwardable_headers(reply.headers)
+        reply.headers = [(n, v) for n, v in forwarded if n.lower() not in _NOT_PASSED_BACK]
         ex.response = self._in_our_spelling(ex, reply)
 
     def _verify_signature(
@@ -281,10 +279,11 @@ class VerifyResponse:
 
     def _in_our_spelling(self, ex: Exchange, reply: Reply) -> Reply:
         """A peer's X-Road error (either spelling), rendered in ours and the client's format."""
+        x_road_error = last_header(reply.headers, "X-Road-Error")
+        if x_road_error is None:  # not an X-Road error: no need to look for its content type
+            return reply
         parsed = parse_error_response(
-            reply.body,
-            last_header(reply.headers, "Content-Type"),
-            last_header(reply.headers, "X-Road-Error"),
+            reply.body, last_header(reply.headers, "Content-Type"), x_road_error
         )
         if parsed is None:
             return reply

@@ -90,8 +90,11 @@ class IdentifyPeer:
         ex.peer = self.node.peers.identify(ex.directory, der)
 
 
+_FORWARDED_CERT = FORWARDED_CERT_HEADER.lower()
+
+
 def _headers(ex: Exchange) -> dict[str, str]:
-    values = [v for n, v in ex.headers if n.lower() == FORWARDED_CERT_HEADER.lower()]
+    values = [v for n, v in ex.headers if n.lower() == _FORWARDED_CERT]
     if len(values) > 1:  # which one would the proxy have meant? Neither.
         raise CertValidationError(
             f"more than one {FORWARDED_CERT_HEADER} header", origin=SERVER_PROXY
@@ -349,7 +352,7 @@ def sign_reply(node: Node, ex: Exchange, reply: Reply) -> Reply:
     reply.headers = [
         (n, v)
         for n, v in reply.headers
-        if not n.lower().startswith("x-road-") or n.lower() == "x-road-error"
+        if not (lower := n.lower()).startswith("x-road-") or lower == "x-road-error"
     ]
     if ex.client is not None:
         reply.headers.append(("X-Road-Client", str(ex.client)))

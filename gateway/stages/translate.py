@@ -87,6 +87,7 @@ __all__ = [
 
 CANONICAL_MEDIA_TYPE = "application/vnd.xgw.canonical+json"
 TRANSLATION_NOTES_HEADER = "X-Xgw-Translation-Notes"
+_NOTES_HEADER = TRANSLATION_NOTES_HEADER.lower()
 NOTES_FIELD_LIMIT = 4096  # bytes of the field value: well below servers' 8 KiB per line
 # A translated request only reads: the access rights were granted for the request the
 # client sent, and a translation must not turn it into one that changes anything.
@@ -152,8 +153,10 @@ def _content_type(headers: list[tuple[str, str]]) -> str:
 
 
 def _with_content_type(headers: list[tuple[str, str]], media_type: str) -> list[tuple[str, str]]:
-    kept = [(n, v) for n, v in headers if n.lower() != "content-type"]
-    return [*kept, ("Content-Type", media_type)]
+    # The length test first: most names are not 12 long, and need not be lowercased.
+    kept = [(n, v) for n, v in headers if len(n) != 12 or n.lower() != "content-type"]
+    kept.append(("Content-Type", media_type))
+    return kept
 
 
 async def encode_native(
@@ -297,7 +300,7 @@ def notes_field(notes: Sequence[str], limit: int = NOTES_FIELD_LIMIT) -> str | N
 
 def _with_notes(headers: list[tuple[str, str]], notes: Sequence[str]) -> list[tuple[str, str]]:
     """``headers`` with our notes field only: one from upstream is not ours to pass on."""
-    kept = [(n, v) for n, v in headers if n.lower() != TRANSLATION_NOTES_HEADER.lower()]
+    kept = [(n, v) for n, v in headers if n.lower() != _NOTES_HEADER]
     value = notes_field(notes)
     return kept if value is None else [*kept, (TRANSLATION_NOTES_HEADER, value)]
 
