@@ -50,25 +50,28 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any, TypeVar
 
 import aiohttp
 
+from bench.load import Tally, closed_loop, open_loop
 from bench.payload import MIN_BODY_BYTES
 from bench.processes import (
     HOST,
+    REPO,
     BenchError,
     Proc,
     Processes,
+    child_env,
     cpu_seconds,
     reserve_socket,
     rss_mib,
     system_cpu,
+    watched,
+    xgw_command,
 )
 from bench.report import ChainResult, ProcessCpu, machine, median_round, print_report, report_json
 from bench.workload import WORKLOADS, Workload
@@ -77,9 +80,7 @@ from gateway.demo.federation import Federation, build_federation
 
 __all__ = ["ChainResult", "main"]
 
-REPO = Path(__file__).resolve().parent.parent
 READY_TIMEOUT = 60.0
-_T = TypeVar("_T")
 
 
 # --- the topology -------------------------------------------------------------------
@@ -97,23 +98,6 @@ class Chain:
 
 def _port(sock: socket.socket) -> int:
     return int(sock.getsockname()[1])
-
-
-def _child_env() -> dict[str, str]:
-    """Our environment, less XGW_* overrides (the generated configs must hold), bench importable."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("XGW_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    return env
-
-
-def _xgw_command() -> str:
-    beside = Path(sys.executable).parent / "xgw"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("xgw")
-    if found is None:
-        raise BenchError("the xgw command is not installed (pip install -e . in the repo)")
-    return found
 
 
 def _client_context(ca: Path, cert: Path, key: Path) -> ssl.SSLContext:
@@ -135,7 +119,7 @@ def _start_backend(
                 *size,
             ],
             pass_fds=[sock.fileno()],
-            env=_child_env(),
+            env=child_env(),
             cwd=REPO,
         )
     finally:
@@ -164,7 +148,7 @@ def start_xgw_chain(
     _release_ports(federation, keep=backend_sock)  # EE's backend inherits its socket
     serves = workload.backend("xgw")
     backend = _start_backend(procs, "xgw-backend", backend_sock, serves, body_bytes)
-    xgw, env = _xgw_command(), _child_env()
+    xgw, env = xgw_command(), child_env()
     ee_proc = procs.start("xgw-EE", [xgw, "serve", "--config", str(ee.config)], env=env)
     de_proc = procs.start("xgw-DE", [xgw, "serve", "--config", str(de.config)], env=env)
     de_ssl = _client_context(federation.ca_cert, de.client_cert, de.client_key)
@@ -194,7 +178,7 @@ def start_plain_chain(
     backend_port, b_port, a_port = _port(backend_sock), _port(b_sock), _port(a_sock)
     serves = workload.backend("plain")
     backend = _start_backend(procs, "plain-backend", backend_sock, serves, body_bytes)
-    env, proxy = _child_env(), [sys.executable, "-m", "bench.plain_proxy"]
+    env, proxy = child_env(), [sys.executable, "-m", "bench.plain_proxy"]
     try:
         proc_b = procs.start(
             "plain-B",
@@ -265,110 +249,8 @@ async def wait_ready(procs: Processes, ready: Ready) -> None:
 # --- load ---------------------------------------------------------------------------
 
 
-async def _exchange(
-    session: aiohttp.ClientSession,
-    url: str,
-    workload: Workload,
-    headers: dict[str, str],
-    started: float,
-    latencies: list[float],
-    errors: Counter[str],
-) -> None:
-    """One request; its latency counts from ``started`` (open loop: from when it was due)."""
-    try:
-        async with session.post(url, data=workload.body, headers=headers) as response:
-            answer = await response.read()
-            status = response.status
-            xroad_error = response.headers.get("X-Road-Error")
-    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-        errors[f"{type(exc).__name__}: {exc}"[:300]] += 1
-        return
-    latencies.append((time.perf_counter() - started) * 1000.0)
-    if status != 200:
-        detail = f" {xroad_error}" if xroad_error else ""
-        errors[f"HTTP {status}{detail}: {answer[:200]!r}"] += 1
-    elif not workload.answer_ok(answer):
-        errors[f"200 but not the expected answer ({len(answer)} bytes)"] += 1
-
-
-async def _phase(
-    session: aiohttp.ClientSession,
-    url: str,
-    workload: Workload,
-    count: int,
-    concurrency: int,
-    latencies: list[float],
-    errors: Counter[str],
-) -> None:
-    """Closed loop: ``concurrency`` workers, each sends its next request once answered."""
-    headers = workload.headers
-    issued = 0
-
-    async def worker() -> None:
-        nonlocal issued
-        while issued < count:
-            issued += 1
-            now = time.perf_counter()
-            await _exchange(session, url, workload, headers, now, latencies, errors)
-
-    await asyncio.gather(*(worker() for _ in range(min(concurrency, count))))
-
-
-async def _open_phase(
-    session: aiohttp.ClientSession,
-    url: str,
-    workload: Workload,
-    count: int,
-    rate: float,
-    latencies: list[float],
-    errors: Counter[str],
-) -> None:
-    """Open loop: request i is due ``i / rate`` seconds after the start, answered or not.
-
-    Its latency counts from when it was due, so time a request waited for the load
-    generator or for a free connection (the pool holds ``--concurrency``) is charged to
-    the chain: no coordinated omission.
-    """
-    headers = workload.headers
-    pending: set[asyncio.Task[None]] = set()
-    start = time.perf_counter()
-    for index in range(count):
-        due = start + index / rate
-        delay = due - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        task = asyncio.create_task(
-            _exchange(session, url, workload, headers, due, latencies, errors)
-        )
-        pending.add(task)
-        task.add_done_callback(pending.discard)
-    await asyncio.gather(*pending)
-
-
 def _cpu_snapshot(pids: Sequence[int]) -> dict[int, float]:
     return {pid: cpu_seconds(pid) for pid in pids}
-
-
-async def _watch(procs: Processes) -> None:
-    """Raise BenchError as soon as a process has died (a phase would only count errors)."""
-    while True:
-        procs.check_alive()
-        await asyncio.sleep(0.25)
-
-
-async def _watched(procs: Processes, work: Coroutine[Any, Any, _T]) -> _T:
-    task, watchdog = asyncio.ensure_future(work), asyncio.ensure_future(_watch(procs))
-    try:
-        await asyncio.wait({task, watchdog}, return_when=asyncio.FIRST_COMPLETED)
-        if watchdog.done():
-            watchdog.result()  # raises the BenchError
-        return await task
-    finally:
-        for pending in (task, watchdog):
-            if not pending.done():
-                pending.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pending
 
 
 async def run_load(
@@ -384,8 +266,7 @@ async def run_load(
     profiler: Profiler | None = None,
 ) -> ChainResult:
     """A warm-up, then ``requests`` measured: closed loop, or open loop at ``rate`` per second."""
-    latencies: list[float] = []
-    errors: Counter[str] = Counter()
+    tally = Tally()
     roles: list[tuple[str, Proc | None]] = [*chain.roles, ("load generator", None)]
     pids = [p.pid if p is not None else os.getpid() for _, p in roles]
 
@@ -398,23 +279,22 @@ async def run_load(
             connector=connector, timeout=aiohttp.ClientTimeout(total=30)
         ) as session:
             # One exchange first: a chain that does not work fails here, with its reason.
-            first: Counter[str] = Counter()
-            await _phase(session, chain.url, workload, 1, 1, [], first)
-            if first:
+            first, warm, target = Tally(), Tally(), [(session, chain.url)]
+            await closed_loop(target, workload, 1, 1, first)
+            if first.errors:
                 raise BenchError(
-                    f"the {chain.name} chain's first exchange failed: {next(iter(first))}"
+                    f"the {chain.name} chain's first exchange failed: {next(iter(first.errors))}"
                 )
-            warm: Counter[str] = Counter()
-            await _phase(session, chain.url, workload, warmup, concurrency, [], warm)
-            errors.update({f"(warm-up) {message}": n for message, n in warm.items()})
+            await closed_loop(target, workload, warmup, concurrency, warm)
+            tally.errors.update({f"(warm-up) {message}": n for message, n in warm.errors.items()})
             if profiler is not None:
                 await profiler.start()
             machine_before = system_cpu()
             before, started = _cpu_snapshot(pids), time.perf_counter()
             if rate is None:
-                await _phase(session, chain.url, workload, requests, concurrency, latencies, errors)
+                await closed_loop(target, workload, requests, concurrency, tally)
             else:
-                await _open_phase(session, chain.url, workload, requests, rate, latencies, errors)
+                await open_loop(session, chain.url, workload, requests, rate, tally)
             seconds = time.perf_counter() - started
             after = _cpu_snapshot(pids)
             machine = system_cpu().since(machine_before)
@@ -424,11 +304,11 @@ async def run_load(
 
     try:
         async with asyncio.timeout(timeout):
-            seconds, before, after, (busy, steal) = await _watched(procs, measure())
+            seconds, before, after, (busy, steal) = await watched(procs, measure())
     except TimeoutError:
         raise BenchError(
             f"the {chain.name} chain did not finish {warmup} warm-up and {requests} "
-            f"measured requests within {timeout:.0f} s ({len(latencies)} measured done); "
+            f"measured requests within {timeout:.0f} s ({len(tally.latencies_ms)} measured done); "
             "raise --timeout or lower --requests"
         ) from None
     cpu = []
@@ -451,8 +331,8 @@ async def run_load(
         concurrency,
         warmup,
         seconds,
-        latencies,
-        errors,
+        tally.latencies_ms,
+        tally.errors,
         cpu,
         busy,
         steal,

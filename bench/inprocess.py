@@ -28,7 +28,6 @@ import ssl
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -36,7 +35,8 @@ import aiohttp
 from aiohttp import web
 
 from bench.backend import backend_app
-from bench.workload import WORKLOADS, Workload
+from bench.load import Tally, closed_loop
+from bench.workload import WORKLOADS
 from gateway.app import Gateway, settle_collector
 from gateway.demo.federation import build_federation
 from gateway.logs import configure_logging
@@ -45,26 +45,6 @@ from gateway.settings import Settings
 __all__ = ["PROFILE", "main"]
 
 PROFILE = Path(tempfile.gettempdir()) / "xgw-inprocess.prof"  # with --profile: pstats data
-
-
-async def _drive(
-    session: aiohttp.ClientSession, url: str, workload: Workload, count: int, concurrency: int
-) -> Counter[str]:
-    errors: Counter[str] = Counter()
-    headers = workload.headers
-    issued = 0
-
-    async def worker() -> None:
-        nonlocal issued
-        while issued < count:
-            issued += 1
-            async with session.post(url, data=workload.body, headers=headers) as response:
-                answer = await response.read()
-                if response.status != 200 or not workload.answer_ok(answer):
-                    errors[f"HTTP {response.status}: {answer[:160]!r}"] += 1
-
-    await asyncio.gather(*(worker() for _ in range(min(concurrency, count))))
-    return errors
 
 
 async def _run(args: argparse.Namespace, state: Path) -> int:
@@ -92,13 +72,14 @@ async def _run(args: argparse.Namespace, state: Path) -> int:
         )
         url = f"https://127.0.0.1:{de.client_port}{workload.request_path}"
         async with aiohttp.ClientSession(connector=context) as session:
-            errors = await _drive(session, url, workload, args.warmup, args.concurrency)
+            tally, target = Tally(), [(session, url)]
+            await closed_loop(target, workload, args.warmup, args.concurrency, tally)
             settle_collector()  # as xgw serve does once its node runs
             profiler = cProfile.Profile() if args.profile else None
             cpu, wall = time.process_time(), time.perf_counter()
             if profiler is not None:
                 profiler.enable()
-            errors += await _drive(session, url, workload, args.requests, args.concurrency)
+            await closed_loop(target, workload, args.requests, args.concurrency, tally)
             if profiler is not None:
                 profiler.disable()
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
@@ -112,9 +93,9 @@ async def _run(args: argparse.Namespace, state: Path) -> int:
         profiler.dump_stats(PROFILE)
         stats = pstats.Stats(profiler, stream=sys.stdout)
         stats.sort_stats(args.sort).print_stats(args.profile)
-    for message, count in errors.most_common(5):
+    for message, count in tally.errors.most_common(5):
         print(f"error x{count}: {message}", file=sys.stderr)
-    return 1 if errors else 0
+    return 1 if tally.errors else 0
 
 
 def _client_ssl(ca: Path, cert: Path, key: Path) -> ssl.SSLContext:

@@ -63,7 +63,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -73,19 +73,21 @@ import aiohttp
 import asyncpg
 
 from bench.chain import wait_ready
-from bench.nodes_layout import (
-    HOST,
-    REPO,
-    Layout,
-    Node,
-    child_env,
-    lay_out,
-    scoped,
-    xgw_command,
-    xgw_json,
-)
+from bench.load import Tally, closed_loop
+from bench.nodes_layout import HOST, Layout, Node, lay_out, scoped, xgw_json
 from bench.nodes_report import NodesRound, Outcome, label, print_report, report_json
-from bench.processes import BenchError, Proc, Processes, cpu_seconds, rss_mib, system_cpu
+from bench.processes import (
+    REPO,
+    BenchError,
+    Proc,
+    Processes,
+    child_env,
+    cpu_seconds,
+    rss_mib,
+    system_cpu,
+    watched,
+    xgw_command,
+)
 from bench.report import ChainResult, ProcessCpu
 from bench.workload import WORKLOADS, Workload
 
@@ -185,75 +187,6 @@ async def footprint(node: Node) -> dict[str, float]:
 
 
 # --- load ---------------------------------------------------------------------------
-
-
-@dataclass
-class Tally:
-    """What one phase got back."""
-
-    latencies_ms: list[float] = field(default_factory=list)
-    errors: Counter[str] = field(default_factory=Counter)
-    answered: int = 0  # 200 with the expected document
-
-
-async def _exchange(
-    session: aiohttp.ClientSession, url: str, workload: Workload, tally: Tally
-) -> None:
-    started = time.perf_counter()
-    try:
-        async with session.post(url, data=workload.body, headers=workload.headers) as response:
-            answer, status = await response.read(), response.status
-            xroad_error = response.headers.get("X-Road-Error", "")
-    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-        tally.errors[f"{type(exc).__name__}: {exc}"[:300]] += 1
-        return
-    tally.latencies_ms.append((time.perf_counter() - started) * 1000.0)
-    if status != 200:
-        tally.errors[f"HTTP {status} {xroad_error}: {answer[:200]!r}"] += 1
-    elif not workload.answer_ok(answer):
-        tally.errors[f"200 but not the expected answer ({len(answer)} bytes)"] += 1
-    else:
-        tally.answered += 1
-
-
-async def _closed_loop(
-    targets: Sequence[tuple[aiohttp.ClientSession, str]],
-    workload: Workload,
-    count: int,
-    concurrency: int,
-    tally: Tally,
-) -> None:
-    """``concurrency`` workers; request i goes to target ``i mod len(targets)``."""
-    issued = 0
-
-    async def worker() -> None:
-        nonlocal issued
-        while issued < count:
-            session, url = targets[issued % len(targets)]
-            issued += 1
-            await _exchange(session, url, workload, tally)
-
-    await asyncio.gather(*(worker() for _ in range(min(concurrency, count))))
-
-
-async def _watchdog(procs: Processes) -> None:
-    while True:
-        procs.check_alive()  # BenchError as soon as a process has died
-        await asyncio.sleep(0.25)
-
-
-async def _watched(procs: Processes, work: asyncio.Future[Any]) -> None:
-    watchdog = asyncio.ensure_future(_watchdog(procs))
-    try:
-        await asyncio.wait({work, watchdog}, return_when=asyncio.FIRST_COMPLETED)
-        if watchdog.done():
-            watchdog.result()
-        await work
-    finally:
-        for task in (work, watchdog):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
 
 # --- one run ------------------------------------------------------------------------
@@ -367,16 +300,16 @@ async def run_round(
             targets = list(zip(sessions, started.urls[:nodes], strict=True))
             for target in targets:  # a node that does not work fails here, with its reason
                 probe = Tally()
-                await _closed_loop([target], workload, 1, 1, probe)
+                await closed_loop([target], workload, 1, 1, probe)
                 if probe.errors:
                     raise BenchError(f"the first exchange via {target[1]} failed: {probe.errors}")
                 unmeasured.answered += probe.answered
-            await _closed_loop(targets, workload, args.warmup, args.concurrency, unmeasured)
+            await closed_loop(targets, workload, args.warmup, args.concurrency, unmeasured)
             database = await _database(admin, args.dsn, members)
             measured["machine"], measured["load"] = system_cpu(), os.getloadavg()
             before = _cpu([pid for *_, pid in roles] + _flat(database))
             began = time.perf_counter()
-            await _closed_loop(targets, workload, args.requests, args.concurrency, tally)
+            await closed_loop(targets, workload, args.requests, args.concurrency, tally)
             measured["seconds"] = time.perf_counter() - began
             # The pools may have opened connections meanwhile: count their whole CPU.
             later = await _database(admin, args.dsn, members)
@@ -390,7 +323,7 @@ async def run_round(
 
     try:
         async with asyncio.timeout(args.timeout):
-            await _watched(procs, asyncio.ensure_future(measure()))
+            await watched(procs, measure())
     except TimeoutError:
         raise BenchError(
             f"{label(nodes)}: {args.warmup} warm-up and {args.requests} measured requests "

@@ -16,33 +16,19 @@ share DE's config, keys, body key and storage: one member behind a load balancer
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from bench.processes import HOST, BenchError, reserve_socket
+from bench.processes import HOST, BenchError, child_env, reserve_socket, xgw_command
 from gateway.audit.body_keys import create_body_key
 from gateway.demo.deployment import Deployment, init_deployment
 
-__all__ = [
-    "HOST",
-    "REPO",
-    "Layout",
-    "Node",
-    "child_env",
-    "lay_out",
-    "scoped",
-    "xgw_command",
-    "xgw_json",
-]
+__all__ = ["HOST", "Layout", "Node", "lay_out", "scoped", "xgw_json"]
 
-REPO = Path(__file__).resolve().parent.parent
 COMMAND_TIMEOUT = 300.0  # xgw db upgrade, xgw audit verify
 
 
@@ -124,22 +110,6 @@ def lay_out(state: Path, nodes: int, dsns: dict[str, str] | None) -> Layout:
         de.append(Node(f"xgw-DE-{index + 1}", de_config, overrides, client))
     ee = Node("xgw-EE", deployment.configs["EE"], env("EE", ee_peer, ee_client), ee_client)
     return Layout(deployment, de, ee, backend_sock)
-
-
-def child_env(overrides: dict[str, str] | None = None) -> dict[str, str]:
-    """Our environment less XGW_* (the layout's settings must hold), bench importable."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("XGW_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    return env | (overrides or {})
-
-
-def xgw_command() -> str:
-    """The ``xgw`` of this venv, else the one on PATH."""
-    beside = Path(sys.executable).parent / "xgw"
-    found = str(beside) if beside.exists() else shutil.which("xgw")
-    if found is None:
-        raise BenchError("the xgw command is not installed (pip install -e . in the repo)")
-    return found
 
 
 def xgw_json(node: Node, *command: str, refusal_ok: bool = False) -> dict[str, Any]:

@@ -16,32 +16,41 @@ benchmark dies without cleaning up (``PR_SET_PDEATHSIG``).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 __all__ = [
     "HOST",
+    "REPO",
     "BenchError",
     "Proc",
     "Processes",
     "SystemCpu",
+    "child_env",
     "cpu_seconds",
     "reserve_socket",
     "rss_mib",
     "system_cpu",
+    "watched",
+    "xgw_command",
 ]
 
 HOST = "127.0.0.1"  # the benchmarks bind nothing else
+REPO = Path(__file__).resolve().parent.parent
+_T = TypeVar("_T")
 
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 _PR_SET_PDEATHSIG = 1
@@ -205,3 +214,42 @@ def reserve_socket() -> socket.socket:
     sock.bind((HOST, 0))
     sock.listen(512)
     return sock
+
+
+def child_env(overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """Our environment less XGW_* (the generated configs must hold), bench importable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XGW_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    return env | (overrides or {})
+
+
+def xgw_command() -> str:
+    """The ``xgw`` of this venv, else the one on PATH."""
+    beside = Path(sys.executable).parent / "xgw"
+    found = str(beside) if beside.exists() else shutil.which("xgw")
+    if found is None:
+        raise BenchError("the xgw command is not installed (pip install -e . in the repo)")
+    return found
+
+
+async def watched(procs: Processes, work: Awaitable[_T]) -> _T:
+    """``work``'s result; BenchError as soon as one of ``procs`` has died (a phase would
+    only count errors)."""
+
+    async def watch() -> None:
+        while True:
+            procs.check_alive()
+            await asyncio.sleep(0.25)
+
+    task, watchdog = asyncio.ensure_future(work), asyncio.ensure_future(watch())
+    try:
+        await asyncio.wait({task, watchdog}, return_when=asyncio.FIRST_COMPLETED)
+        if watchdog.done():
+            watchdog.result()  # raises the BenchError
+        return await task
+    finally:
+        for pending in (task, watchdog):
+            if not pending.done():
+                pending.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pending
