@@ -274,7 +274,11 @@ async def test_rotating_both_keys_under_traffic_fails_no_exchange(fed: Harness):
     new = new_pairs(fed)
     async with fed.start() as (de, ee), steady_traffic(fed, de, ee) as (traffic, de_http, ee_http):
         ee.node.peers = seen = SeenPeers()
-        await asyncio.sleep(0.3)
+        # Traffic both ways before anything changes (a first call may be slow on a busy machine).
+        await until(
+            lambda: traffic.count("DE->EE") > 0 and traffic.count("EE->DE") > 0,
+            "traffic flows both ways",
+        )
         assert traffic.count("DE->EE") > 0 and traffic.count("EE->DE") > 0
 
         stage_both(de, new)
