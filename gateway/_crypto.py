@@ -14,8 +14,11 @@ Everything else (signing recipes, trust policies, the PKI helpers) builds on the
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
+import warnings
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeAlias
@@ -24,6 +27,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.utils import CryptographyDeprecationWarning
 
 from gateway.errors import CertValidationError, ConfigError
 
@@ -150,17 +154,29 @@ def certificate_to_pem(cert: x509.Certificate) -> str:
 
 def certificate_from_der(der: bytes) -> x509.Certificate:
     try:
-        return x509.load_der_x509_certificate(der)
-    except ValueError as exc:
+        with _strict_parsing():
+            return x509.load_der_x509_certificate(der)
+    except (ValueError, CryptographyDeprecationWarning) as exc:
         raise CertValidationError(f"unreadable certificate: {exc}") from exc
 
 
 def load_certificates(pem: bytes | str) -> list[x509.Certificate]:
     data = pem.encode("ascii") if isinstance(pem, str) else pem
     try:
-        return x509.load_pem_x509_certificates(data)
-    except ValueError as exc:
+        with _strict_parsing():
+            return x509.load_pem_x509_certificates(data)
+    except (ValueError, CryptographyDeprecationWarning) as exc:
         raise CertValidationError(f"unreadable PEM certificate: {exc}") from exc
+
+
+@contextlib.contextmanager
+def _strict_parsing() -> Iterator[None]:
+    """Refuse what cryptography still parses with only a warning (a serial number that is
+    zero or negative, which RFC 5280 forbids): a certificate from a peer, a directory or a
+    bundle is well-formed or unreadable, never accepted with a line in the log."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CryptographyDeprecationWarning)
+        yield
 
 
 def load_certificate(path: Path, *, key_name: str = "certificate") -> x509.Certificate:
