@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import time
+from typing import TextIO
 
 import orjson
 
@@ -48,6 +49,23 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(line).decode("utf-8")
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes each line to ``sys.stderr`` as it is then, not as it was at set-up: a program
+    (or a test) that runs ``xgw`` in-process and swaps ``sys.stderr`` afterwards must not
+    leave the log writing to a stream it has closed."""
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass  # always sys.stderr
+
+
 def configure_logging(verbosity: int = 0, *, as_json: bool = False) -> None:
     level_name = os.environ.get("XGW_LOGLEVEL")
     if level_name:
@@ -58,7 +76,7 @@ def configure_logging(verbosity: int = 0, *, as_json: bool = False) -> None:
         level = (
             logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
         )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(
         JsonFormatter()
         if as_json
