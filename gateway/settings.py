@@ -246,6 +246,7 @@ class AdminSettings:
     token_key: Path | None = None  # HS256 secret for admin tokens; default DATA_DIR/admin-token.key
     token_ttl: float = DEFAULT_TOKEN_TTL  # seconds an `xgw admin token` lives by default
     max_token_ttl: float = DEFAULT_MAX_TOKEN_TTL  # tokens living longer are refused
+    revoked_tokens: Path | None = None  # default: admin-revoked-tokens.json beside token_key
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from gateway.admin import (
     node_routes,
 )
 from gateway.admin.problems import problem_response
+from gateway.admin.revocations import check_not_revoked, revocations_path
 from gateway.admin.routes import BodyTooLargeError, Reply, Route
 from gateway.admin.tokens import Role, TokenActor, token_key, verify_token
 from gateway.audit.admin_events import admin_record
@@ -170,12 +171,14 @@ class _Guard:
         if scheme.lower() != "bearer" or not token.strip():
             raise UnauthorizedError("an admin token is required: Authorization: Bearer <token>")
         settings = self.node.settings
-        return verify_token(
+        actor = verify_token(
             token_key(settings),
             token.strip(),
             issuer=settings.member.id,
             max_ttl=settings.admin.max_token_ttl,
         )
+        check_not_revoked(revocations_path(settings), actor)
+        return actor
 
     async def _login(self, actor: TokenActor, request: web.Request) -> None:
         """The first call with a token (since this node started) is the actor's login."""

@@ -1,9 +1,12 @@
-"""``xgw admin token``: a bearer token for the admin API (docs/admin-api.md).
+"""``xgw admin token`` and ``xgw admin revoke``: bearer tokens for the admin API
+(docs/admin-api.md), and taking them back.
 
 Usage::
 
     xgw admin token --config de.toml --role auditor --subject alice [--ttl 8h]
     curl -H "Authorization: Bearer $(xgw admin token ...)" http://127.0.0.1:8444/admin/v1/status
+    xgw admin revoke --config de.toml --token-id 6f1c...    # one token (its jti)
+    xgw admin revoke --config de.toml --subject alice        # alice's tokens issued so far
 
 The token is printed on stdout and nowhere else; its key is the node's
 ``admin.token_key`` (made on first use). Issuing one is not yet a login: the
@@ -17,6 +20,7 @@ import json
 import re
 from pathlib import Path
 
+from gateway.admin.revocations import revocations_path, revoke
 from gateway.admin.tokens import Role, issue_token, token_key
 from gateway.errors import ConfigError
 
@@ -52,6 +56,16 @@ def add_commands(
         "--ttl", type=parse_duration, help="lifetime (default: admin.token_ttl), e.g. 8h"
     )
     token.set_defaults(func=_token)
+    revoke = asub.add_parser(
+        "revoke",
+        parents=[common],
+        help="refuse one admin token, or every token of a subject issued so far",
+    )
+    revoke.add_argument("--config", type=Path, required=True, help="the node's TOML file")
+    which = revoke.add_mutually_exclusive_group(required=True)
+    which.add_argument("--token-id", help="the token's jti (the audit log's admin.login names it)")
+    which.add_argument("--subject", help="who: every token issued to them until now")
+    revoke.set_defaults(func=_revoke)
 
 
 def _token(args: argparse.Namespace) -> int:
@@ -72,4 +86,21 @@ def _token(args: argparse.Namespace) -> int:
         print(json.dumps({"token": token, "role": args.role, "subject": args.subject, "ttl": ttl}))
     else:
         print(token)
+    return 0
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    from gateway.settings import Settings
+
+    settings = Settings.from_toml(args.config)
+    path = revocations_path(settings)
+    entry = revoke(
+        path, max_ttl=settings.admin.max_token_ttl, token_id=args.token_id, subject=args.subject
+    )
+    if args.json:
+        print(json.dumps(entry.as_json()))
+    elif entry.token_id:
+        print(f"revoked admin token {entry.token_id} ({path})")
+    else:
+        print(f"revoked every admin token of {entry.subject} issued until now ({path})")
     return 0

@@ -6,17 +6,20 @@ Usage::
     GET  /admin/v1/witness          the peers' tree heads seen, inconsistencies found
     POST /admin/v1/witness/clear    {"member": "EE/GOV/70000310"}: trust its next head again
     POST /admin/v1/reload           adopt staged key pairs now (what SIGHUP does), say why not
+    POST /admin/v1/tokens/revoke    {"token_id": "..."} or {"subject": "alice"} (admin only)
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 
 from aiohttp import web
 
 from gateway import __version__
-from gateway.admin.routes import EVERYONE, OFFICERS, Reply, Route, json_body
+from gateway.admin.revocations import revocations_path, revoke
+from gateway.admin.routes import ADMINS, EVERYONE, OFFICERS, Reply, Route, json_body
 from gateway.admin.tokens import TokenActor
 from gateway.audit.witness import WITNESS_DB
 from gateway.audit.witness_commands import listing_json
@@ -81,9 +84,27 @@ def routes(node: Node) -> list[Route]:
             details={o.usage: o.state for o in outcomes},
         )
 
+    async def revoke_tokens(request: web.Request, actor: TokenActor) -> Reply:
+        body = await json_body(request, limit=4096)
+        token_id, subject = body.get("token_id"), body.get("subject")
+        if set(body) not in ({"token_id"}, {"subject"}) or not isinstance(token_id or subject, str):
+            raise AdminError('expected {"token_id": "<jti>"} or {"subject": "<who>"}')
+        settings = node.settings
+        entry = await asyncio.to_thread(
+            revoke,
+            revocations_path(settings),
+            max_ttl=settings.admin.max_token_ttl,
+            token_id=token_id,
+            subject=subject,
+        )
+        answer = entry.as_json()
+        target = f"token/{token_id}" if token_id else f"subject/{subject}"
+        return Reply(answer, target=target, details=answer)
+
     return [
         Route("GET", "/status", status, EVERYONE),
         Route("POST", "/reload", reload, OFFICERS, act="credentials.reload"),
         Route("GET", "/witness", witness, EVERYONE),
         Route("POST", "/witness/clear", clear, OFFICERS, act="witness.clear"),
+        Route("POST", "/tokens/revoke", revoke_tokens, ADMINS, act="admin.tokens.revoke"),
     ]

@@ -27,6 +27,7 @@ from gateway.admin.tokens import Role, TokenActor
 from gateway.errors import AdminError
 
 __all__ = [
+    "ADMINS",
     "AUDITORS",
     "EVERYONE",
     "OFFICERS",
@@ -41,6 +42,7 @@ __all__ = [
 ]
 
 EVERYONE = frozenset(Role)
+ADMINS = frozenset({Role.ADMIN})  # who may take others' access away
 OFFICERS = frozenset({Role.ADMIN, Role.SECURITY_OFFICER})  # certificates and the directory
 AUDITORS = frozenset({Role.ADMIN, Role.AUDITOR})  # the audit log, proofs, evidence
 

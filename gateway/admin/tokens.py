@@ -32,6 +32,7 @@ from gateway.settings import Settings
 
 __all__ = [
     "AUDIENCE",
+    "LEEWAY",
     "TOKEN_KEY_FILE",
     "Role",
     "TokenActor",
@@ -44,7 +45,7 @@ __all__ = [
 AUDIENCE = "xgw-admin"
 TOKEN_KEY_FILE = "admin-token.key"  # noqa: S105 (a file name, not a secret)
 _ALGORITHM = "HS256"
-_LEEWAY = 5.0  # seconds of clock difference between the CLI's host and a node's
+LEEWAY = 5.0  # seconds of clock difference between the CLI's host and a node's
 _CLAIMS = ["exp", "iat", "iss", "aud", "sub", "jti", "role"]
 
 
@@ -59,6 +60,7 @@ class TokenActor(Actor):
     """An actor with the token's id, so its first use can be recorded as a login."""
 
     token_id: str = ""
+    issued: float = 0.0
     expires: float = 0.0
 
 
@@ -104,7 +106,7 @@ def verify_token(
             algorithms=[_ALGORITHM],
             audience=AUDIENCE,
             issuer=issuer,
-            leeway=_LEEWAY,
+            leeway=LEEWAY,
             options={"require": _CLAIMS},
         )
     except jwt.ExpiredSignatureError:
@@ -116,7 +118,7 @@ def verify_token(
     issued, expires = claims["iat"], claims["exp"]
     if not all(type(t) in (int, float) for t in (issued, expires)):
         raise UnauthorizedError("the admin token's iat and exp must be numbers")
-    if (now if now is not None else time.time()) + _LEEWAY < issued:
+    if (now if now is not None else time.time()) + LEEWAY < issued:
         raise UnauthorizedError("the admin token was issued in the future")
     if expires - issued > max_ttl:
         raise UnauthorizedError(
@@ -130,5 +132,10 @@ def verify_token(
     if not isinstance(subject, str) or not subject:
         raise UnauthorizedError("the admin token names no subject")
     return TokenActor(
-        subject, role=role.value, via="api", token_id=str(claims["jti"]), expires=expires
+        subject,
+        role=role.value,
+        via="api",
+        token_id=str(claims["jti"]),
+        issued=issued,
+        expires=expires,
     )
