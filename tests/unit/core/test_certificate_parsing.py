@@ -4,6 +4,7 @@ cryptography still parses with only a warning is a typed error here, not a log l
 from __future__ import annotations
 
 import base64
+import warnings
 
 import pytest
 from cryptography import x509
@@ -52,3 +53,16 @@ def test_a_zero_serial_is_refused(cert: x509.Certificate) -> None:
     length = (cert.serial_number.bit_length() + 8) // 8
     with pytest.raises(CertValidationError, match="unreadable certificate"):
         certificate_from_der(_with_serial(cert, bytes(length)))
+
+
+def test_a_negative_serial_is_refused_where_warnings_are_not_errors(
+    cert: x509.Certificate,
+) -> None:
+    """A node runs with Python's default warning filters: there the parse succeeds with
+    a warning, and the serial check refuses the certificate."""
+    length = (cert.serial_number.bit_length() + 8) // 8
+    der = _with_serial(cert, b"\xff" + b"\x01" * (length - 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(CertValidationError, match=r"serial number -\d+ is not positive"):
+            certificate_from_der(der)
