@@ -129,6 +129,8 @@ class _Guard:
             # Not recorded: anyone can knock, and the audit log must not be flooded.
             _logger.warning("admin API %s %s refused: %s", request.method, request.path, exc)
             return problem_response(exc)
+        except GatewayError as exc:  # the node cannot decide (its revocation list)
+            return problem_response(exc)
         try:
             await self._login(actor, request)
             if Role(actor.role) not in route.roles:

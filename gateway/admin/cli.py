@@ -20,8 +20,8 @@ import json
 import re
 from pathlib import Path
 
-from gateway.admin.revocations import revocations_path, revoke
-from gateway.admin.tokens import Role, issue_token, token_key
+from gateway.admin.revocations import check_not_revoked, revocations_path, revoke, utc_text
+from gateway.admin.tokens import Role, issue_token, token_key, verify_token
 from gateway.errors import ConfigError
 
 __all__ = ["add_commands", "parse_duration"]
@@ -82,6 +82,10 @@ def _token(args: argparse.Namespace) -> int:
     token = issue_token(
         key, settings.member.id, subject=args.subject, role=Role(args.role), ttl=ttl
     )
+    # Never hand out a token the node would refuse: the subject's tokens may have been
+    # revoked a moment ago (they are refused for LEEWAY seconds after a revocation).
+    actor = verify_token(key, token, issuer=settings.member.id, max_ttl=longest)
+    check_not_revoked(revocations_path(settings), actor)
     if args.json:
         print(json.dumps({"token": token, "role": args.role, "subject": args.subject, "ttl": ttl}))
     else:
@@ -102,5 +106,8 @@ def _revoke(args: argparse.Namespace) -> int:
     elif entry.token_id:
         print(f"revoked admin token {entry.token_id} ({path})")
     else:
-        print(f"revoked every admin token of {entry.subject} issued until now ({path})")
+        print(
+            f"revoked every admin token of {entry.subject} issued up to "
+            f"{utc_text(entry.refused_until)}; later ones are valid ({path})"
+        )
     return 0

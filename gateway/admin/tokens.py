@@ -36,6 +36,7 @@ __all__ = [
     "TOKEN_KEY_FILE",
     "Role",
     "TokenActor",
+    "check_subject",
     "issue_token",
     "token_key",
     "token_key_path",
@@ -77,11 +78,16 @@ def token_key(settings: Settings, *, create: bool = False) -> bytes:
     return load_body_key(path, key_name="admin.token_key").secret
 
 
+def check_subject(subject: str) -> None:
+    """AdminError unless ``subject`` is one a token can name (issued or revoked)."""
+    if not subject or len(subject) > 128 or any(c in subject for c in "\r\n:"):
+        raise AdminError("the subject names who acts: 1-128 characters, no ':' or line break")
+
+
 def issue_token(
     key: bytes, issuer: str, *, subject: str, role: Role, ttl: float, now: float | None = None
 ) -> str:
-    if not subject or len(subject) > 128 or any(c in subject for c in "\r\n:"):
-        raise AdminError("the subject names who acts: 1-128 characters, no ':' or line break")
+    check_subject(subject)
     issued = int(now if now is not None else time.time())
     claims = {
         "iss": issuer,
