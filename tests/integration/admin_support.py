@@ -51,10 +51,15 @@ class AdminAnswer:
         return json.loads(self.body)
 
 
-def token_for(settings: Settings, role: Role, subject: str = "alice", ttl: float = 600) -> str:
-    return issue_token(
-        token_key(settings, create=True), settings.member.id, subject=subject, role=role, ttl=ttl
-    )
+def token_for(
+    settings: Settings,
+    role: Role,
+    subject: str = "alice",
+    ttl: float = 600,
+    issued: float | None = None,
+) -> str:
+    key = token_key(settings, create=True)
+    return issue_token(key, settings.member.id, subject=subject, role=role, ttl=ttl, now=issued)
 
 
 class AdminClient:

@@ -20,10 +20,9 @@ from gateway.admin.revocations import (
     revocations_path,
     revoke,
 )
-from gateway.admin.tokens import LEEWAY, Role, TokenActor, issue_token, token_key
+from gateway.admin.tokens import LEEWAY, Role, TokenActor
 from gateway.cli import main
 from gateway.errors import AdminError, UnauthorizedError
-from gateway.settings import Settings
 from tests.integration.admin_support import Running, admin_records, running, token_for
 from tests.integration.test_audit_tree import write_config
 
@@ -78,15 +77,10 @@ async def test_a_subject_loses_every_token_issued_so_far_but_not_later_ones(
     # the unit test below, since a node refuses a token stamped in its future).
     refused_until = answer.json()["refused_until"]
     assert refused_until == answer.json()["revoked_at"] + LEEWAY
-    code, detail = await status(running, erin_token(api.settings, issued=refused_until))
-    assert code == 401 and "erin issued up to" in detail
-
-
-def erin_token(settings: Settings, *, issued: float) -> str:
-    key = token_key(settings)
-    return issue_token(
-        key, settings.member.id, subject="erin", role=Role.AUDITOR, ttl=600, now=issued
+    code, detail = await status(
+        running, token_for(api.settings, Role.AUDITOR, "erin", issued=refused_until)
     )
+    assert code == 401 and "erin issued up to" in detail
 
 
 @pytest.mark.parametrize(
